@@ -1,0 +1,5 @@
+import { CreateSimilaritySchema1764100000000 } from './1764100000000-create-similarity-schema';
+import { CreateVectorIndex1764100000001 } from './1764100000001-create-vector-index';
+
+/** All migrations in order; listed explicitly so ts-node, jest and dist all find them. */
+export const migrations = [CreateSimilaritySchema1764100000000, CreateVectorIndex1764100000001];

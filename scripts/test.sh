@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh clone: set-up, type check, unit tests, then end-to-end tests
+# against the real services. Services stay up afterwards (npm run services:stop ends them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-setup.sh
+npx tsc --noEmit -p tsconfig.json
+npx jest --config jest.unit.config.js
+npx jest --config jest.e2e.config.js --runInBand "$@"

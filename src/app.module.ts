@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AppConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { KafkaModule } from './kafka/kafka.module';
+import { LoggingModule } from './logging/logging.module';
+import { SimilarityModule } from './similarity/similarity.module';
+
+@Module({
+  imports: [AppConfigModule, LoggingModule, DatabaseModule, KafkaModule, SimilarityModule, HealthModule],
+})
+export class AppModule {}

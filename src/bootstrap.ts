@@ -1,0 +1,45 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { APP_CONFIG } from './config/config.module';
+import { BatchingKafkaServer } from './kafka/batching-kafka.server';
+import { STUDENT_EMBEDDING_EVENTS } from './kafka/event-patterns';
+import { kafkaClientOptions } from './kafka/kafka-client-options';
+
+/** The Kafka server strategy for a config: one factory for brokers, group, timeouts, TLS/SASL. */
+export function createKafkaServer(config: AppConfig): BatchingKafkaServer {
+  return new BatchingKafkaServer({
+    kafka: {
+      client: kafkaClientOptions(config.kafka),
+      consumer: {
+        groupId: config.kafka.groupId,
+        sessionTimeout: 30000,
+        heartbeatInterval: 3000,
+        maxBytesPerPartition: 1024 * 1024,
+        allowAutoTopicCreation: true,
+      },
+      producer: { allowAutoTopicCreation: true },
+    },
+    routes: { [config.kafka.topic]: STUDENT_EMBEDDING_EVENTS },
+    maxBatchSize: config.kafka.batchMaxEvents,
+  });
+}
+
+/** Builds the hybrid app (HTTP for health, Kafka for events) without listening yet. */
+export async function createApp(module: unknown = AppModule): Promise<INestApplication> {
+  const app = await NestFactory.create(module as never, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.connectMicroservice({ strategy: createKafkaServer(config) }, { inheritAppConfig: true });
+  return app;
+}
+
+/** Starts the consumer and the HTTP server. */
+export async function startApp(app: INestApplication, port?: number): Promise<void> {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  await app.startAllMicroservices();
+  await app.listen(port ?? config.http.port, '0.0.0.0');
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+/** Every setting the service reads, validated once at start-up. */
+export const configSchema = z
+  .object({
+    DB_URL: z.string().url().refine((url) => /^postgres(ql)?:\/\//.test(url), 'must be a postgres:// URL'),
+    DB_POOL_SIZE: integer(1, 200).default(10),
+    DB_SSL: flag.default('false'),
+    DB_SSL_REJECT_UNAUTHORIZED: flag.default('true'),
+    KAFKA_BROKERS: z
+      .string()
+      .min(1)
+      .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
+      .refine((brokers) => brokers.length > 0 && brokers.every((b) => /^[^\s:]+:\d+$/.test(b)), 'must be host:port[,host:port...]'),
+    KAFKA_CLIENT_ID: z.string().min(1).default('similarity-worker'),
+    KAFKA_GROUP_ID: z.string().min(1).default('similarity_worker'),
+    KAFKA_SSL: flag.default('false'),
+    KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+    KAFKA_SASL_USERNAME: z.string().optional(),
+    KAFKA_SASL_PASSWORD: z.string().optional(),
+    STUDENT_EMBEDDING_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/).default('student_embedding_events'),
+    DEAD_LETTER_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/).optional(),
+    SIMILARITY_THRESHOLD: z.coerce.number().min(-1).max(1).default(0.1),
+    MAX_NEIGHBORS: integer(1, 1000).default(15),
+    NEIGHBOR_RESERVE: integer(0, 1000).default(15),
+    EMBEDDING_DIM: integer(1, 16000).default(384),
+    CANDIDATE_SEARCH: z.enum(['exact', 'index']).default('exact'),
+    VECTOR_INDEX: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
+    HNSW_EF_SEARCH: integer(1, 1000).default(100),
+    IVFFLAT_PROBES: integer(1, 100000).optional(),
+    BATCH_MAX_EVENTS: integer(1, 100000).default(500),
+    MAX_CONSUMER_LAG: integer(0).default(10000),
+    HTTP_PORT: integer(0, 65535).default(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SHUTDOWN_TIMEOUT_MS: integer(0).default(30000),
+  })
+  .superRefine((config, ctx) => {
+    if (config.KAFKA_SASL_MECHANISM && !(config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['KAFKA_SASL_USERNAME'], message: 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM' });
+    }
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface AppConfig {
+  database: { url: string; poolSize: number; ssl: false | { rejectUnauthorized: boolean } };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    groupId: string;
+    ssl: boolean;
+    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+    topic: string;
+    deadLetterTopic: string;
+    batchMaxEvents: number;
+    maxConsumerLag: number;
+  };
+  graph: {
+    threshold: number;
+    maxNeighbors: number;
+    reserve: number;
+    candidateSearch: 'exact' | 'index';
+  };
+  vectors: {
+    dimension: number;
+    index: 'hnsw' | 'ivfflat' | 'none';
+    hnswEfSearch: number;
+    ivfflatProbes?: number;
+  };
+  http: { port: number };
+  logLevel: RawConfig['LOG_LEVEL'];
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+function parseOrThrow<T extends z.ZodTypeAny>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
+  const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(blanksRemoved);
+  if (!parsed.success) {
+    throw new ConfigValidationError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+  }
+  return parsed.data;
+}
+
+function databaseConfig(c: Pick<RawConfig, 'DB_URL' | 'DB_POOL_SIZE' | 'DB_SSL' | 'DB_SSL_REJECT_UNAUTHORIZED'>): AppConfig['database'] {
+  return { url: c.DB_URL, poolSize: c.DB_POOL_SIZE, ssl: c.DB_SSL ? { rejectUnauthorized: c.DB_SSL_REJECT_UNAUTHORIZED } : false };
+}
+
+/** Only the database settings, for commands that need nothing else (migrate). */
+export function loadDatabaseConfig(env: Record<string, string | undefined>): AppConfig['database'] {
+  return databaseConfig(parseOrThrow(configSchema.innerType().pick({ DB_URL: true, DB_POOL_SIZE: true, DB_SSL: true, DB_SSL_REJECT_UNAUTHORIZED: true }), env));
+}
+
+/** Parses the environment into the typed config; throws one error naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const c: RawConfig = parseOrThrow(configSchema, env);
+  return {
+    database: databaseConfig(c),
+    kafka: {
+      brokers: c.KAFKA_BROKERS,
+      clientId: c.KAFKA_CLIENT_ID,
+      groupId: c.KAFKA_GROUP_ID,
+      ssl: c.KAFKA_SSL,
+      sasl: c.KAFKA_SASL_MECHANISM
+        ? { mechanism: c.KAFKA_SASL_MECHANISM, username: c.KAFKA_SASL_USERNAME!, password: c.KAFKA_SASL_PASSWORD! }
+        : undefined,
+      topic: c.STUDENT_EMBEDDING_TOPIC,
+      deadLetterTopic: c.DEAD_LETTER_TOPIC ?? `${c.STUDENT_EMBEDDING_TOPIC}.dlq`,
+      batchMaxEvents: c.BATCH_MAX_EVENTS,
+      maxConsumerLag: c.MAX_CONSUMER_LAG,
+    },
+    graph: {
+      threshold: c.SIMILARITY_THRESHOLD,
+      maxNeighbors: c.MAX_NEIGHBORS,
+      reserve: c.NEIGHBOR_RESERVE,
+      candidateSearch: c.CANDIDATE_SEARCH,
+    },
+    vectors: {
+      dimension: c.EMBEDDING_DIM,
+      index: c.VECTOR_INDEX,
+      hnswEfSearch: c.HNSW_EF_SEARCH,
+      ivfflatProbes: c.IVFFLAT_PROBES,
+    },
+    http: { port: c.HTTP_PORT },
+    logLevel: c.LOG_LEVEL,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+
+/**
+ * The one place that opens transactions. Vector search parameters are set with SET LOCAL inside
+ * each transaction, so they never leak to other users of a pooled connection.
+ */
+@Injectable()
+export class TransactionRunner {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async run<T>(work: (db: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (db) => {
+      await this.setSearchParameters(db);
+      return work(db);
+    });
+  }
+
+  private async setSearchParameters(db: EntityManager): Promise<void> {
+    const { index, hnswEfSearch, ivfflatProbes } = this.config.vectors;
+    if (index === 'hnsw') {
+      await db.query(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'strict_order', true)`, [String(hnswEfSearch)]);
+    } else if (index === 'ivfflat' && ivfflatProbes) {
+      await db.query(`SELECT set_config('ivfflat.probes', $1, true), set_config('ivfflat.iterative_scan', 'relaxed_order', true)`, [String(ivfflatProbes)]);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { Logger } from '@nestjs/common';
+import { KafkaContext, KafkaOptions, ServerKafka } from '@nestjs/microservices';
+import { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import { lastValueFrom } from 'rxjs';
+import { KafkaRecord, KafkaRecordBatch } from './kafka-record';
+
+export interface BatchingKafkaServerOptions {
+  kafka: KafkaOptions['options'];
+  /** Kafka topic -> the @EventPattern that handles it (topic names come from config at runtime). */
+  routes: Record<string, string>;
+  /** Largest number of records handed to a handler at once. */
+  maxBatchSize: number;
+}
+
+/**
+ * The Nest Kafka server runs kafkajs `eachMessage` and commits whatever a handler does; this one
+ * runs `eachBatch` instead, hands a handler a chunk of one partition's records, and commits the
+ * chunk's offsets only after the handler's promise resolves (that is, after its database commit).
+ * A handler that throws leaves the offsets where they were, so kafkajs fetches the chunk again.
+ */
+export class BatchingKafkaServer extends ServerKafka {
+  private readonly batchLogger = new Logger(BatchingKafkaServer.name);
+  private inFlight: Promise<void> | null = null;
+
+  constructor(private readonly batching: BatchingKafkaServerOptions) {
+    super({ ...batching.kafka, postfixId: '' });
+  }
+
+  /** The producer the server connected, for handlers that must publish (dead letters). */
+  get connectedProducer(): Producer | null {
+    return this.producer;
+  }
+
+  override async bindEvents(consumer: Consumer): Promise<void> {
+    await consumer.subscribe({ topics: Object.keys(this.batching.routes), fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async (payload) => {
+        const work = this.handleBatch(consumer, payload);
+        this.inFlight = work;
+        try {
+          await work;
+        } finally {
+          this.inFlight = null;
+        }
+      },
+    });
+  }
+
+  /** Stops fetching, lets the chunk in flight finish and commit, then leaves the group. */
+  override async close(): Promise<void> {
+    if (this.inFlight) {
+      this.batchLogger.log('waiting for the batch in flight before leaving the group');
+      await this.inFlight.catch(() => undefined);
+    }
+    await super.close();
+  }
+
+  private async handleBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, resolveOffset, isRunning, isStale } = payload;
+    const pattern = this.batching.routes[batch.topic];
+    const handler = pattern ? this.getHandlerByPattern(pattern) : null;
+    if (!handler) throw new Error(`no @EventPattern handler for topic ${batch.topic}`);
+
+    for (let start = 0; start < batch.messages.length; start += this.batching.maxBatchSize) {
+      if (!isRunning() || isStale()) return;
+      const messages = batch.messages.slice(start, start + this.batching.maxBatchSize);
+      const records: KafkaRecord[] = messages.map((message) => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        key: message.key,
+        value: message.value,
+        headers: (message.headers ?? {}) as KafkaRecord['headers'],
+        timestamp: message.timestamp,
+      }));
+      const chunk: KafkaRecordBatch = { topic: batch.topic, partition: batch.partition, records };
+      const context = new KafkaContext([messages[0] as never, batch.partition, batch.topic, consumer, heartbeat, this.producer!]);
+      await lastValueFrom(this.transformToObservable(await handler(chunk, context)), { defaultValue: undefined });
+
+      const lastOffset = records[records.length - 1].offset;
+      resolveOffset(lastOffset);
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+      await heartbeat();
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Kafka, Producer } from 'kafkajs';
+import { PinoLogger } from 'nestjs-pino';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { kafkaClientOptions } from './kafka-client-options';
+import { KafkaRecord } from './kafka-record';
+
+/** Headers a dead letter carries besides the original ones. */
+export const DeadLetterHeaders = {
+  reason: 'x-dead-letter-reason',
+  sourceTopic: 'x-source-topic',
+  sourcePartition: 'x-source-partition',
+  sourceOffset: 'x-source-offset',
+  failedAt: 'x-failed-at',
+} as const;
+
+/** Publishes rejected records to the dead-letter topic with their original key, value and headers. */
+@Injectable()
+export class DeadLetterPublisher implements OnModuleInit, OnApplicationShutdown {
+  private readonly producer: Producer;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext(DeadLetterPublisher.name);
+    this.producer = new Kafka({ ...kafkaClientOptions(config.kafka, '-dlq'), logLevel: 1 }).producer({ allowAutoTopicCreation: true });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.disconnect();
+  }
+
+  async publish(rejections: { record: KafkaRecord; reason: string }[]): Promise<void> {
+    if (rejections.length === 0) return;
+    const failedAt = new Date().toISOString();
+    await this.producer.send({
+      topic: this.config.kafka.deadLetterTopic,
+      acks: -1,
+      messages: rejections.map(({ record, reason }) => ({
+        key: record.key,
+        value: record.value,
+        headers: {
+          ...record.headers,
+          [DeadLetterHeaders.reason]: reason,
+          [DeadLetterHeaders.sourceTopic]: record.topic,
+          [DeadLetterHeaders.sourcePartition]: String(record.partition),
+          [DeadLetterHeaders.sourceOffset]: record.offset,
+          [DeadLetterHeaders.failedAt]: failedAt,
+        },
+      })),
+    });
+    for (const { record, reason } of rejections) {
+      this.logger.warn({ partition: record.partition, offset: record.offset, reason, deadLetterTopic: this.config.kafka.deadLetterTopic }, 'event dead-lettered');
+    }
+  }
+}

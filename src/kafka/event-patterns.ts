@@ -1,0 +1,5 @@
+/**
+ * Logical @EventPattern names. The Kafka topic behind each comes from config at runtime
+ * (see BatchingKafkaServer routes), so decorators never read config at import time.
+ */
+export const STUDENT_EMBEDDING_EVENTS = 'student-embedding-events';

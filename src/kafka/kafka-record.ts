@@ -1,0 +1,17 @@
+/** One Kafka message as the batching server hands it to an @EventPattern handler. */
+export interface KafkaRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  timestamp: string;
+}
+
+/** The batch a handler receives: the records of one partition, in offset order. */
+export interface KafkaRecordBatch {
+  topic: string;
+  partition: number;
+  records: KafkaRecord[];
+}

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { KafkaRecord } from '../../kafka/kafka-record';
+
+export const MAX_STUDENT_ID_LENGTH = 256;
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+const studentId = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_STUDENT_ID_LENGTH, `must be at most ${MAX_STUDENT_ID_LENGTH} characters`)
+  // eslint-disable-next-line no-control-regex
+  .refine((id) => !/[\u0000-\u001f\u007f]/.test(id), 'must not contain control characters');
+
+/** The value of a message on the student embedding topic; unknown fields are ignored. */
+const eventValueSchema = z.object({
+  student_id: studentId,
+  event_id: z.string().uuid().optional(),
+  version: z.number().int().nonnegative().optional(),
+  op: z.enum(['upsert', 'delete']).optional(),
+});
+
+export type EmbeddingOperation = 'upsert' | 'delete';
+
+/** A validated embedding event, with where it came from. */
+export interface EmbeddingEvent {
+  studentId: string;
+  eventId: string;
+  version: number | null;
+  op: EmbeddingOperation;
+  partition: number;
+  offset: string;
+}
+
+export type ParsedRecord =
+  | { ok: true; event: EmbeddingEvent }
+  | { ok: false; reason: string; studentId?: string };
+
+/** Turns one Kafka record into an event or a rejection with a reason; never throws. */
+export function parseEmbeddingRecord(record: KafkaRecord): ParsedRecord {
+  const key = record.key?.toString('utf8') ?? null;
+  if (record.value === null || record.value.length === 0) {
+    if (key === null) return { ok: false, reason: 'tombstone without a key' };
+    const keyCheck = studentId.safeParse(key);
+    if (!keyCheck.success) return { ok: false, reason: `key: ${keyCheck.error.issues[0].message}` };
+    return { ok: true, event: toEvent(record, { student_id: key, op: 'delete' }) };
+  }
+  if (record.value.length > MAX_EVENT_BYTES) {
+    return { ok: false, reason: `value is ${record.value.length} bytes, over the ${MAX_EVENT_BYTES}-byte limit` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(record.value.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { ok: false, reason: 'value must be a JSON object' };
+  }
+  const parsed = eventValueSchema.safeParse(json);
+  if (!parsed.success) {
+    const reason = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    const claimed = (json as { student_id?: unknown }).student_id;
+    return { ok: false, reason, studentId: typeof claimed === 'string' ? claimed.slice(0, MAX_STUDENT_ID_LENGTH) : undefined };
+  }
+  if (key !== null && key !== parsed.data.student_id) {
+    return { ok: false, reason: `key "${key.slice(0, 64)}" does not match student_id`, studentId: parsed.data.student_id };
+  }
+  return { ok: true, event: toEvent(record, parsed.data) };
+}
+
+function toEvent(record: KafkaRecord, value: z.infer<typeof eventValueSchema>): EmbeddingEvent {
+  return {
+    studentId: value.student_id,
+    eventId: value.event_id ?? eventIdFromPosition(record),
+    version: value.version ?? null,
+    op: value.op ?? 'upsert',
+    partition: record.partition,
+    offset: record.offset,
+  };
+}
+
+/** A stable UUID for an event that brought none, so a redelivery carries the same id. */
+export function eventIdFromPosition(record: Pick<KafkaRecord, 'topic' | 'partition' | 'offset'>): string {
+  const hex = createHash('sha1').update(`${record.topic}/${record.partition}/${record.offset}`).digest('hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

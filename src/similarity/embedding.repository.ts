@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import pgvector from 'pgvector';
+import { EntityManager } from 'typeorm';
+import { Neighbor } from './graph/neighbor';
+
+/** What the graph needs to know of a stored embedding, without the vector itself. */
+export interface EmbeddingState {
+  studentId: string;
+  version: number;
+  /** False for a zero vector: its cosine similarity with anything is undefined. */
+  usable: boolean;
+}
+
+export interface NeighborSearch {
+  /** How many neighbours to return per student, at most. */
+  limit: number;
+  /** Lowest similarity returned. */
+  threshold: number;
+  /** exact: a full scan, ranked exactly; index: the vector index, approximate. */
+  mode: 'exact' | 'index';
+}
+
+/** All SQL on student_embeddings, vector searches included. */
+@Injectable()
+export class EmbeddingRepository {
+  async loadStates(db: EntityManager, studentIds: string[]): Promise<Map<string, EmbeddingState>> {
+    const rows: { student_id: string; version: string; usable: boolean }[] = await db.query(
+      `SELECT student_id, version, vector_norm(vec) > 0 AS usable
+         FROM student_embeddings WHERE student_id = ANY($1::text[])`,
+      [studentIds],
+    );
+    return new Map(rows.map((r) => [r.student_id, { studentId: r.student_id, version: Number(r.version), usable: r.usable }]));
+  }
+
+  /**
+   * Each student's nearest others. The query vector is a scalar subquery, not a join, so that in
+   * index mode the planner can walk the vector index; exact mode orders by similarity, which no
+   * vector index provides, so it is always a full scan. Distance is compared (not similarity) so
+   * NaN distances of zero vectors never pass.
+   */
+  async nearest(db: EntityManager, studentIds: string[], search: NeighborSearch): Promise<Map<string, Neighbor[]>> {
+    if (studentIds.length === 0) return new Map();
+    const order = search.mode === 'exact'
+      ? `1 - (e.vec <=> (SELECT vec FROM student_embeddings WHERE student_id = q.id)) DESC, e.student_id`
+      : `e.vec <=> (SELECT vec FROM student_embeddings WHERE student_id = q.id)`;
+    const rows: { student_id: string; neighbor_id: string; similarity: number }[] = await db.query(
+      `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity
+         FROM unnest($1::text[]) AS q(id)
+         CROSS JOIN LATERAL (
+           SELECT e.student_id, 1 - (e.vec <=> (SELECT vec FROM student_embeddings WHERE student_id = q.id)) AS similarity
+             FROM student_embeddings e
+            WHERE e.student_id <> q.id
+              AND (e.vec <=> (SELECT vec FROM student_embeddings WHERE student_id = q.id)) <= 1 - $3::float8
+            ORDER BY ${order}
+            LIMIT $2
+         ) n`,
+      [studentIds, search.limit, search.threshold],
+    );
+    const result = new Map<string, Neighbor[]>(studentIds.map((id) => [id, []]));
+    for (const row of rows) result.get(row.student_id)!.push({ studentId: row.neighbor_id, similarity: Number(row.similarity) });
+    return result;
+  }
+
+  /** Writes embeddings as the upstream producer would (demo, tests, benchmarks). */
+  async upsert(db: EntityManager, embeddings: { studentId: string; vector: number[]; version: number }[]): Promise<void> {
+    if (embeddings.length === 0) return;
+    await db.query(
+      `INSERT INTO student_embeddings (student_id, vec, version, updated_at)
+       SELECT id, vec::vector, version, now() FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(id, vec, version)
+       ON CONFLICT (student_id) DO UPDATE SET vec = EXCLUDED.vec, version = EXCLUDED.version, updated_at = now()`,
+      [embeddings.map((e) => e.studentId), embeddings.map((e) => pgvector.toSql(e.vector)), embeddings.map((e) => e.version)],
+    );
+  }
+
+  async delete(db: EntityManager, studentIds: string[]): Promise<void> {
+    await db.query('DELETE FROM student_embeddings WHERE student_id = ANY($1::text[])', [studentIds]);
+  }
+}

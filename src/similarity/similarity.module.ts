@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EmbeddingRepository } from './embedding.repository';
+import { StudentEmbedding } from './entities/student-embedding.entity';
+import { StudentSimilarity } from './entities/student-similarity.entity';
+import { SimilarityController } from './similarity.controller';
+import { SimilarityRepository } from './similarity.repository';
+import { SimilarityService } from './similarity.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([StudentEmbedding, StudentSimilarity])],
+  controllers: [SimilarityController],
+  providers: [SimilarityService, SimilarityRepository, EmbeddingRepository],
+  exports: [SimilarityService, SimilarityRepository, EmbeddingRepository],
+})
+export class SimilarityModule {}

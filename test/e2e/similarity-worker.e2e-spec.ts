@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { bruteForceGraph, listDifferences } from '../support/brute-force';
+import { TestEnvironment } from '../support/harness';
+import { clusteredVectors, seededRandom } from '../../bench/synthetic-vectors';
+import { waitFor } from '../support/wait-for';
+
+const K = 15;
+const THRESHOLD = 0.1;
+
+describe('similarity worker end to end (real Kafka, real PostgreSQL+pgvector)', () => {
+  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD) });
+  const vectors = new Map<string, number[]>();
+  let workerUrl: string;
+
+  beforeAll(async () => {
+    await env.setUp(3);
+    const random = seededRandom(7);
+    // Many small clusters: some students have fewer than K others above the threshold.
+    clusteredVectors(random, 240, 384, 40, 1).forEach((vector, i) => vectors.set(`student-${String(i).padStart(3, '0')}`, vector));
+    await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+    ({ url: workerUrl } = await env.startWorker());
+  });
+
+  afterAll(() => env.tearDown());
+
+  it('stores for every student its exact top-K above the threshold, with the event that caused it', async () => {
+    const eventIds = new Map<string, string>();
+    await env.publish(
+      [...vectors.keys()].map((studentId) => {
+        const eventId = randomUUID();
+        eventIds.set(studentId, eventId);
+        return { key: studentId, value: JSON.stringify({ student_id: studentId, event_id: eventId, version: 1, extra: 'ignored' }) };
+      }),
+    );
+    await env.waitUntilConsumed();
+
+    const stored = await env.storedGraph();
+    const exact = bruteForceGraph(vectors, K, THRESHOLD);
+    const problems: string[] = [];
+    let shortLists = 0;
+    for (const [studentId, expected] of exact) {
+      const list = stored.get(studentId) ?? [];
+      if (expected.length < K) shortLists++;
+      expect(list.every((n) => n.studentId !== studentId)).toBe(true);
+      expect(list.length).toBeLessThanOrEqual(K);
+      expect(list.every((n) => n.similarity >= THRESHOLD - 1e-6)).toBe(true);
+      expect(list.every((n) => n.lastEvent === eventIds.get(studentId))).toBe(true);
+      for (const p of listDifferences(list, expected)) problems.push(`${studentId}: ${p}`);
+    }
+    expect(problems).toEqual([]);
+    // The data must exercise the threshold, or this test proves less than it claims.
+    expect(shortLists).toBeGreaterThan(10);
+    expect(shortLists).toBeLessThan(exact.size);
+  });
+
+  it('dead-letters a malformed event and still processes the next good event on the same partition', async () => {
+    const studentId = 'student-000';
+    const eventId = randomUUID();
+    await env.writeEmbeddings([{ studentId, vector: vectors.get('student-001')!.map((x, i) => x + (i % 7) * 0.01), version: 2 }]);
+    await env.producer.send({
+      topic: env.topic,
+      messages: [
+        { partition: 0, key: 'broken', value: '{"student_id": "broken", ' },
+        { partition: 0, key: 'x', value: JSON.stringify({ student_id: 'x', version: -1 }) },
+        { partition: 0, key: studentId, value: JSON.stringify({ student_id: studentId, event_id: eventId, version: 2 }) },
+      ],
+    });
+    await env.waitUntilConsumed();
+
+    const list = (await env.storedGraph()).get(studentId) ?? [];
+    expect(list.length).toBeGreaterThan(0);
+    expect(list.every((n) => n.lastEvent === eventId)).toBe(true);
+
+    const deadLetters = await readDeadLetters(env, 2);
+    expect(deadLetters.map((d) => d.reason)).toEqual([expect.stringMatching(/not JSON/), expect.stringMatching(/version/)]);
+    expect(deadLetters[0].value).toBe('{"student_id": "broken", ');
+    expect(deadLetters[0].key).toBe('broken');
+  });
+
+  it('reports ready with both services up, and not ready while the database is down', async () => {
+    const live = await fetch(`${workerUrl}/health/live`);
+    expect(live.status).toBe(200);
+    const ready = await fetch(`${workerUrl}/health/ready`);
+    const body = (await ready.json()) as any;
+    expect(ready.status).toBe(200);
+    expect(body.info.database.status).toBe('up');
+    expect(body.info.kafka_consumer_lag).toMatchObject({ status: 'up', totalLag: 0 });
+
+    await services('stop', 'postgres');
+    try {
+      const down = await waitFor(async () => {
+        const response = await fetch(`${workerUrl}/health/ready`);
+        return response.status === 503 ? response : null;
+      }, 'readiness to fail with the database stopped', 30000);
+      const downBody = (await down.json()) as any;
+      expect(downBody.error.database.status).toBe('down');
+      expect((await fetch(`${workerUrl}/health/live`)).status).toBe(200);
+    } finally {
+      await services('start', 'postgres');
+    }
+    await waitFor(async () => (await fetch(`${workerUrl}/health/ready`)).status === 200, 'readiness to return', 30000);
+  });
+});
+
+async function readDeadLetters(env: TestEnvironment, count: number) {
+  const { Kafka } = await import('kafkajs');
+  const consumer = new Kafka({ clientId: 'dlq-reader', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: 1 }).consumer({ groupId: `${env.name}-dlq-reader` });
+  const letters: { key: string; value: string; reason: string }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: env.deadLetterTopic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      letters.push({ key: message.key!.toString(), value: message.value!.toString(), reason: message.headers!['x-dead-letter-reason']!.toString() });
+    },
+  });
+  try {
+    await waitFor(async () => letters.length >= count, `${count} dead letters`, 30000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return letters;
+}
+
+async function services(action: 'start' | 'stop', which: string): Promise<void> {
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('bash', [`scripts/services/${action}.sh`, which], { stdio: 'inherit' });
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import { Admin, Kafka, Message, Producer } from 'kafkajs';
+import { Client, Pool } from 'pg';
+import pgvector from 'pgvector';
+import { createApp, startApp } from '../../src/bootstrap';
+import { loadConfig } from '../../src/config/app-config';
+import { runMigrations } from '../../src/database/migrate';
+import { partitionLag } from '../../src/health/kafka-consumer-lag.indicator';
+import { waitFor } from './wait-for';
+
+/** A fresh database, topic and consumer group for one test file, torn down after it. */
+export class TestEnvironment {
+  readonly name = `sw_test_${randomBytes(4).toString('hex')}`;
+  readonly topic = `${this.name}_events`;
+  readonly deadLetterTopic = `${this.topic}.dlq`;
+  readonly databaseUrl: string;
+  private readonly kafka = new Kafka({ clientId: `${this.name}-test`, brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: 1 });
+  readonly admin: Admin = this.kafka.admin();
+  readonly producer: Producer = this.kafka.producer({ allowAutoTopicCreation: true });
+  readonly db: Pool;
+  private readonly apps: INestApplication[] = [];
+
+  constructor(private readonly overrides: Record<string, string> = {}) {
+    const admin = new URL(process.env.TEST_PG_ADMIN_URL!);
+    admin.pathname = `/${this.name}`;
+    this.databaseUrl = admin.toString();
+    this.db = new Pool({ connectionString: this.databaseUrl, max: 4 });
+    // The fault tests stop the database: idle connections then die, which is expected here.
+    this.db.on('error', () => undefined);
+  }
+
+  get env(): Record<string, string> {
+    return {
+      DB_URL: this.databaseUrl,
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+      KAFKA_GROUP_ID: `${this.name}_group`,
+      STUDENT_EMBEDDING_TOPIC: this.topic,
+      HTTP_PORT: '0',
+      ...this.overrides,
+    };
+  }
+
+  async setUp(partitions = 3): Promise<void> {
+    const admin = new Client({ connectionString: process.env.TEST_PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${this.name}`);
+    await admin.end();
+    Object.assign(process.env, this.env);
+    await runMigrations(loadConfig(process.env).database);
+    await this.admin.connect();
+    await this.admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: partitions }, { topic: this.deadLetterTopic, numPartitions: 1 }] });
+    await this.producer.connect();
+  }
+
+  /** Boots the real app (Kafka consumer + HTTP) on this environment; returns its base URL. */
+  async startWorker(extraEnv: Record<string, string> = {}): Promise<{ app: INestApplication; url: string }> {
+    Object.assign(process.env, this.env, extraEnv);
+    const app = await createApp();
+    await startApp(app, 0);
+    this.apps.push(app);
+    const address = app.getHttpServer().address();
+    return { app, url: `http://127.0.0.1:${address.port}` };
+  }
+
+  async stopWorker(app: INestApplication): Promise<void> {
+    this.apps.splice(this.apps.indexOf(app), 1);
+    await app.close();
+  }
+
+  async writeEmbeddings(rows: { studentId: string; vector: number[]; version?: number }[]): Promise<void> {
+    await this.db.query(
+      `INSERT INTO student_embeddings (student_id, vec, version)
+       SELECT * FROM unnest($1::text[], $2::vector[], $3::bigint[])
+       ON CONFLICT (student_id) DO UPDATE SET vec = EXCLUDED.vec, version = EXCLUDED.version, updated_at = now()`,
+      [rows.map((r) => r.studentId), rows.map((r) => pgvector.toSql(r.vector)), rows.map((r) => r.version ?? 0)],
+    );
+  }
+
+  async publish(messages: Message[]): Promise<void> {
+    await this.producer.send({ topic: this.topic, acks: -1, messages });
+  }
+
+  /** Waits until the worker group has committed every record on the topic: all were processed. */
+  async waitUntilConsumed(timeoutMs = 90000): Promise<void> {
+    await waitFor(async () => {
+      const [latest, [group]] = await Promise.all([
+        this.admin.fetchTopicOffsets(this.topic),
+        this.admin.fetchOffsets({ groupId: this.env.KAFKA_GROUP_ID, topics: [this.topic] }),
+      ]);
+      const committed = new Map(group.partitions.map((p) => [p.partition, p.offset]));
+      return latest.every((p) => partitionLag(p.high, committed.get(p.partition) ?? '-1', p.low) === 0);
+    }, 'the consumer group to commit every record', timeoutMs);
+  }
+
+  async storedGraph(): Promise<Map<string, { studentId: string; similarity: number; lastEvent: string }[]>> {
+    const { rows } = await this.db.query('SELECT a, b, sim, last_event FROM student_similarity ORDER BY a, sim DESC, b');
+    const graph = new Map<string, { studentId: string; similarity: number; lastEvent: string }[]>();
+    for (const row of rows) {
+      if (!graph.has(row.a)) graph.set(row.a, []);
+      graph.get(row.a)!.push({ studentId: row.b, similarity: Number(row.sim), lastEvent: row.last_event });
+    }
+    return graph;
+  }
+
+  async tearDown(): Promise<void> {
+    for (const app of this.apps.splice(0)) await app.close().catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
+    await this.admin.deleteTopics({ topics: [this.topic, this.deadLetterTopic] }).catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+    await this.db.end().catch(() => undefined);
+    const admin = new Client({ connectionString: process.env.TEST_PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${this.name} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+}

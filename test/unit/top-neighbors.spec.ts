@@ -1,0 +1,56 @@
+import { coalesceByStudent } from '../../src/similarity/graph/coalesce-events';
+import { compareNeighbors, topNeighbors } from '../../src/similarity/graph/neighbor';
+import { EmbeddingEvent } from '../../src/similarity/dto/embedding-event';
+import { ivfflatLists } from '../../src/similarity/vector-index';
+
+const n = (studentId: string, similarity: number) => ({ studentId, similarity });
+
+describe('topNeighbors', () => {
+  it('keeps the k most similar, most similar first', () => {
+    expect(topNeighbors('a', [n('b', 0.2), n('c', 0.9), n('d', 0.5), n('e', 0.7)], 2, 0.1)).toEqual([n('c', 0.9), n('e', 0.7)]);
+  });
+
+  it('never lists the student itself', () => {
+    expect(topNeighbors('a', [n('a', 1), n('b', 0.3)], 5, 0.1)).toEqual([n('b', 0.3)]);
+  });
+
+  it('drops neighbours below the threshold, keeps one exactly at it', () => {
+    expect(topNeighbors('a', [n('b', 0.1), n('c', 0.0999), n('d', -0.4)], 5, 0.1)).toEqual([n('b', 0.1)]);
+  });
+
+  it('keeps negative similarities when the threshold allows them', () => {
+    expect(topNeighbors('a', [n('b', -0.2), n('c', -0.9)], 5, -0.5)).toEqual([n('b', -0.2)]);
+  });
+
+  it('never keeps a NaN similarity', () => {
+    expect(topNeighbors('a', [n('b', NaN), n('c', 0.5)], 5, -1)).toEqual([n('c', 0.5)]);
+  });
+
+  it('breaks ties by the smaller student id', () => {
+    expect(topNeighbors('a', [n('z', 0.5), n('m', 0.5), n('b', 0.4)], 2, 0)).toEqual([n('m', 0.5), n('z', 0.5)]);
+    expect(compareNeighbors(n('m', 0.5), n('z', 0.5))).toBeLessThan(0);
+  });
+});
+
+describe('coalesceByStudent', () => {
+  const event = (studentId: string, offset: number, version: number | null, op: 'upsert' | 'delete' = 'upsert'): EmbeddingEvent => ({
+    studentId, eventId: `e${offset}`, version, op, partition: 0, offset: String(offset),
+  });
+
+  it('keeps the last event of each student', () => {
+    const result = coalesceByStudent([event('a', 1, 1), event('b', 2, 1), event('a', 3, 2, 'delete')]);
+    expect(result.map((e) => e.eventId).sort()).toEqual(['e2', 'e3']);
+  });
+
+  it('does not let a stale replay replace a newer event of the same batch', () => {
+    expect(coalesceByStudent([event('a', 1, 5), event('a', 2, 4)]).map((e) => e.eventId)).toEqual(['e1']);
+  });
+});
+
+describe('ivfflatLists', () => {
+  it('follows pgvector guidance: rows/1000 up to a million rows, sqrt above', () => {
+    expect(ivfflatLists(0)).toBe(1);
+    expect(ivfflatLists(100_000)).toBe(100);
+    expect(ivfflatLists(4_000_000)).toBe(2000);
+  });
+});
