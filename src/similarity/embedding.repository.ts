@@ -61,6 +61,29 @@ export class EmbeddingRepository {
     return result;
   }
 
+  /** Current similarity of each (student, other) pair; pairs with a missing student are left out. */
+  async pairSimilarities(db: EntityManager, pairs: { studentId: string; otherId: string }[]): Promise<{ studentId: string; otherId: string; similarity: number }[]> {
+    if (pairs.length === 0) return [];
+    const rows: { student_id: string; other_id: string; similarity: number }[] = await db.query(
+      `SELECT p.student_id, p.other_id, 1 - (x.vec <=> y.vec) AS similarity
+         FROM unnest($1::text[], $2::text[]) AS p(student_id, other_id)
+         JOIN student_embeddings x ON x.student_id = p.student_id
+         JOIN student_embeddings y ON y.student_id = p.other_id`,
+      [pairs.map((p) => p.studentId), pairs.map((p) => p.otherId)],
+    );
+    return rows.map((r) => ({ studentId: r.student_id, otherId: r.other_id, similarity: Number(r.similarity) }));
+  }
+
+  /** Deletes the rows of students who left, unless a newer version was written since. */
+  async deleteUpTo(db: EntityManager, leaving: { studentId: string; version: number }[]): Promise<void> {
+    if (leaving.length === 0) return;
+    await db.query(
+      `DELETE FROM student_embeddings e USING unnest($1::text[], $2::bigint[]) AS l(student_id, version)
+        WHERE e.student_id = l.student_id AND e.version <= l.version`,
+      [leaving.map((l) => l.studentId), leaving.map((l) => l.version)],
+    );
+  }
+
   /** Writes embeddings as the upstream producer would (demo, tests, benchmarks). */
   async upsert(db: EntityManager, embeddings: { studentId: string; vector: number[]; version: number }[]): Promise<void> {
     if (embeddings.length === 0) return;
@@ -70,9 +93,5 @@ export class EmbeddingRepository {
        ON CONFLICT (student_id) DO UPDATE SET vec = EXCLUDED.vec, version = EXCLUDED.version, updated_at = now()`,
       [embeddings.map((e) => e.studentId), embeddings.map((e) => pgvector.toSql(e.vector)), embeddings.map((e) => e.version)],
     );
-  }
-
-  async delete(db: EntityManager, studentIds: string[]): Promise<void> {
-    await db.query('DELETE FROM student_embeddings WHERE student_id = ANY($1::text[])', [studentIds]);
   }
 }

@@ -57,9 +57,4 @@ export class SimilarityRepository {
       [a, b, sim, lastEvent],
     );
   }
-
-  /** Removes every edge from or to the given students. */
-  async removeStudents(db: EntityManager, studentIds: string[]): Promise<void> {
-    await db.query('DELETE FROM student_similarity WHERE a = ANY($1::text[]) OR b = ANY($1::text[])', [studentIds]);
-  }
 }

@@ -2,6 +2,7 @@ import { coalesceByStudent } from '../../src/similarity/graph/coalesce-events';
 import { compareNeighbors, topNeighbors } from '../../src/similarity/graph/neighbor';
 import { EmbeddingEvent } from '../../src/similarity/dto/embedding-event';
 import { ivfflatLists } from '../../src/similarity/vector-index';
+import { decideEvent } from '../../src/similarity/graph/event-decision';
 
 const n = (studentId: string, similarity: number) => ({ studentId, similarity });
 
@@ -52,5 +53,31 @@ describe('ivfflatLists', () => {
     expect(ivfflatLists(0)).toBe(1);
     expect(ivfflatLists(100_000)).toBe(100);
     expect(ivfflatLists(4_000_000)).toBe(2000);
+  });
+});
+
+describe('decideEvent', () => {
+  const event = (op: 'upsert' | 'delete', version: number | null): EmbeddingEvent => ({ studentId: 's', eventId: 'e', version, op, partition: 0, offset: '0' });
+  const stored = (version: number, usable = true) => ({ studentId: 's', version, usable });
+
+  it('recomputes a current, usable embedding', () => {
+    expect(decideEvent(event('upsert', 3), stored(3))).toEqual({ action: 'recompute' });
+    expect(decideEvent(event('upsert', null), stored(3))).toEqual({ action: 'recompute' });
+  });
+
+  it('ignores an event older than the stored embedding, a delete included', () => {
+    expect(decideEvent(event('upsert', 2), stored(3))).toEqual({ action: 'stale', storedVersion: 3 });
+    expect(decideEvent(event('delete', 2), stored(3))).toEqual({ action: 'stale', storedVersion: 3 });
+  });
+
+  it('removes a student whose embedding is gone, or a zero vector', () => {
+    expect(decideEvent(event('upsert', 3), undefined)).toMatchObject({ action: 'remove', reason: 'no embedding', deleteEmbedding: false });
+    expect(decideEvent(event('upsert', 3), stored(3, false))).toMatchObject({ action: 'remove', reason: 'zero vector' });
+  });
+
+  it('a versioned delete removes the student and its row; an unversioned one never deletes a present row', () => {
+    expect(decideEvent(event('delete', 4), stored(3))).toEqual({ action: 'remove', reason: 'deleted', deleteEmbedding: true });
+    expect(decideEvent(event('delete', null), undefined)).toMatchObject({ action: 'remove', deleteEmbedding: false });
+    expect(decideEvent(event('delete', null), stored(3))).toEqual({ action: 'recompute' });
   });
 });

@@ -2,22 +2,25 @@ import { EmbeddingEvent } from '../dto/embedding-event';
 import { EmbeddingState } from '../embedding.repository';
 
 /**
- * What one (coalesced) event does to the graph:
- * - recompute: the student's stored embedding is current and usable; its neighbours are recomputed;
- * - remove: the student leaves the graph (a delete, or its embedding is gone or unusable);
- * - stale: the event is older than the stored embedding; a newer event will follow, nothing to do.
+ * What one (coalesced) event does to the graph. The embeddings table is the truth; the event
+ * says which student to look at again:
+ * - recompute: the stored embedding is current and usable; the student's neighbours are recomputed;
+ * - remove: the student leaves the graph. A versioned delete also removes an embedding row of the
+ *   same or an older version; a delete without a version never removes a row, and while the row
+ *   is there the student stays (it may have returned since the delete was sent);
+ * - stale: the event is older than the stored embedding; the newer event follows, nothing to do.
  */
 export type EventDecision =
   | { action: 'recompute' }
-  | { action: 'remove'; reason: 'deleted' | 'no embedding' | 'zero vector' }
+  | { action: 'remove'; reason: 'deleted' | 'no embedding' | 'zero vector'; deleteEmbedding: boolean }
   | { action: 'stale'; storedVersion: number };
 
 export function decideEvent(event: EmbeddingEvent, embedding: EmbeddingState | undefined): EventDecision {
   if (embedding && event.version !== null && event.version < embedding.version) {
     return { action: 'stale', storedVersion: embedding.version };
   }
-  if (event.op === 'delete') return { action: 'remove', reason: 'deleted' };
-  if (!embedding) return { action: 'remove', reason: 'no embedding' };
-  if (!embedding.usable) return { action: 'remove', reason: 'zero vector' };
+  if (!embedding) return { action: 'remove', reason: event.op === 'delete' ? 'deleted' : 'no embedding', deleteEmbedding: false };
+  if (event.op === 'delete' && event.version !== null) return { action: 'remove', reason: 'deleted', deleteEmbedding: true };
+  if (!embedding.usable) return { action: 'remove', reason: 'zero vector', deleteEmbedding: false };
   return { action: 'recompute' };
 }

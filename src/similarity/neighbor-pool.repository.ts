@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { NeighborPool } from './graph/neighbor-pool';
+import { PoolOffer } from './graph/repair-pools';
+
+interface PoolRow {
+  student_id: string;
+  neighbor_ids: string[];
+  similarities: number[];
+  bound_id: string | null;
+  bound_similarity: number | null;
+}
+
+/**
+ * Serialises all graph writers. One student's event can touch any other student's pool, so
+ * pools cannot be partitioned by Kafka partition; a transaction-scoped advisory lock taken first
+ * thing in every graph transaction means two workers never repair the same pool at once, never
+ * deadlock (one lock, always taken first), and each sees the other's committed pools. Batching
+ * amortises the wait: a worker holds the lock once per batch, not per event.
+ */
+const GRAPH_WRITE_LOCK = 0x53494d47; // "SIMG"
+
+/** All SQL on student_neighbor_pools, the hidden exact top-(K + reserve) lists. */
+@Injectable()
+export class NeighborPoolRepository {
+  async lockGraph(db: EntityManager): Promise<void> {
+    await db.query('SELECT pg_advisory_xact_lock($1)', [GRAPH_WRITE_LOCK]);
+  }
+
+  /** Pools of the given students (those without a pool are not in the graph yet). */
+  async load(db: EntityManager, studentIds: string[]): Promise<Map<string, NeighborPool>> {
+    if (studentIds.length === 0) return new Map();
+    const rows: PoolRow[] = await db.query(
+      'SELECT student_id, neighbor_ids, similarities, bound_id, bound_similarity FROM student_neighbor_pools WHERE student_id = ANY($1::text[])',
+      [studentIds],
+    );
+    return toPools(rows);
+  }
+
+  /** Pools, other than the changed students' own, that hold any of the changed students. */
+  async loadHolding(db: EntityManager, changedIds: string[]): Promise<Map<string, NeighborPool>> {
+    if (changedIds.length === 0) return new Map();
+    const rows: PoolRow[] = await db.query(
+      `SELECT student_id, neighbor_ids, similarities, bound_id, bound_similarity FROM student_neighbor_pools
+        WHERE neighbor_ids && $1::text[] AND student_id <> ALL($1::text[])`,
+      [changedIds],
+    );
+    return toPools(rows);
+  }
+
+  /**
+   * Exact reverse search: for each moved student A, every pooled student X (not among the
+   * changed) that A might now enter, i.e. whose similarity to A reaches X's bound (or the
+   * threshold, for a complete pool). One pass over all pools for the whole batch.
+   */
+  async exactReverseOffers(db: EntityManager, movedIds: string[], changedIds: string[], threshold: number): Promise<PoolOffer[]> {
+    if (movedIds.length === 0) return [];
+    const rows: { student_id: string; candidate_id: string; similarity: number }[] = await db.query(
+      `SELECT p.student_id, q.student_id AS candidate_id, 1 - (e.vec <=> q.vec) AS similarity
+         FROM student_neighbor_pools p
+         JOIN student_embeddings e ON e.student_id = p.student_id
+         CROSS JOIN (SELECT student_id, vec FROM student_embeddings WHERE student_id = ANY($1::text[])) q
+        WHERE p.student_id <> ALL($2::text[])
+          AND (e.vec <=> q.vec) <= 1 - greatest($3::float8, coalesce(p.bound_similarity, $3::float8))`,
+      [movedIds, changedIds, threshold],
+    );
+    return rows.map((r) => ({ studentId: r.student_id, candidate: { studentId: r.candidate_id, similarity: Number(r.similarity) } }));
+  }
+
+  async save(db: EntityManager, pools: Map<string, NeighborPool>): Promise<void> {
+    if (pools.size === 0) return;
+    const records = [...pools].map(([studentId, pool]) => ({
+      student_id: studentId,
+      neighbor_ids: pool.entries.map((n) => n.studentId),
+      similarities: pool.entries.map((n) => n.similarity),
+      bound_id: pool.bound?.studentId ?? null,
+      bound_similarity: pool.bound?.similarity ?? null,
+    }));
+    await db.query(
+      `INSERT INTO student_neighbor_pools AS p (student_id, neighbor_ids, similarities, bound_id, bound_similarity, updated_at)
+       SELECT student_id, neighbor_ids, similarities, bound_id, bound_similarity, now()
+         FROM jsonb_to_recordset($1::jsonb) AS r(student_id text, neighbor_ids text[], similarities float8[], bound_id text, bound_similarity float8)
+       ON CONFLICT (student_id) DO UPDATE SET neighbor_ids = EXCLUDED.neighbor_ids, similarities = EXCLUDED.similarities,
+         bound_id = EXCLUDED.bound_id, bound_similarity = EXCLUDED.bound_similarity, updated_at = now()`,
+      [JSON.stringify(records)],
+    );
+  }
+
+  async delete(db: EntityManager, studentIds: string[]): Promise<void> {
+    if (studentIds.length === 0) return;
+    await db.query('DELETE FROM student_neighbor_pools WHERE student_id = ANY($1::text[])', [studentIds]);
+  }
+}
+
+function toPools(rows: PoolRow[]): Map<string, NeighborPool> {
+  return new Map(
+    rows.map((row) => [
+      row.student_id,
+      {
+        entries: row.neighbor_ids.map((studentId, i) => ({ studentId, similarity: Number(row.similarities[i]) })),
+        bound: row.bound_id === null ? null : { studentId: row.bound_id, similarity: Number(row.bound_similarity) },
+      },
+    ]),
+  );
+}

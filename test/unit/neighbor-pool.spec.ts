@@ -1,0 +1,127 @@
+import { Neighbor, topNeighbors } from '../../src/similarity/graph/neighbor';
+import { NeighborPool, offerToPool, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
+import { repairPools } from '../../src/similarity/graph/repair-pools';
+import { seededRandom } from '../../bench/synthetic-vectors';
+
+const n = (studentId: string, similarity: number): Neighbor => ({ studentId, similarity });
+const ids = (pool: NeighborPool) => pool.entries.map((e) => e.studentId);
+
+describe('neighbor pool rules', () => {
+  it('a search that returns fewer than asked for gives a complete pool', () => {
+    expect(poolFromSearch([n('b', 0.5), n('c', 0.4)], 4, 0.1)).toEqual({ entries: [n('b', 0.5), n('c', 0.4)], bound: null });
+  });
+
+  it('a full search bounds the pool at its last entry', () => {
+    expect(poolFromSearch([n('b', 0.5), n('c', 0.4)], 2, 0.1).bound).toEqual(n('c', 0.4));
+  });
+
+  it('a candidate more similar than the bound enters, and the evicted last entry becomes the bound', () => {
+    const pool = offerToPool({ entries: [n('b', 0.9), n('c', 0.5)], bound: n('c', 0.5) }, n('d', 0.7), 2, 0.1);
+    expect(pool).toEqual({ entries: [n('b', 0.9), n('d', 0.7)], bound: n('c', 0.5) });
+  });
+
+  it('a candidate that ranks after the bound is ignored', () => {
+    const start = { entries: [n('b', 0.9)], bound: n('c', 0.5) };
+    expect(offerToPool(start, n('d', 0.4), 3, 0.1)).toBe(start);
+  });
+
+  it('a candidate below the threshold never enters, even a complete pool with room', () => {
+    const start = { entries: [n('b', 0.9)], bound: null };
+    expect(offerToPool(start, n('d', 0.05), 5, 0.1)).toBe(start);
+    expect(offerToPool(start, n('d', NaN), 5, -1)).toBe(start);
+  });
+
+  it('a candidate exactly at the threshold enters a complete pool', () => {
+    expect(ids(offerToPool({ entries: [n('b', 0.9)], bound: null }, n('d', 0.1), 5, 0.1))).toEqual(['b', 'd']);
+  });
+
+  it('breaks ties against the bound by student id', () => {
+    const start = { entries: [n('b', 0.9)], bound: n('m', 0.5) };
+    expect(ids(offerToPool(start, n('a', 0.5), 3, 0.1))).toEqual(['b', 'a']);
+    expect(offerToPool(start, n('z', 0.5), 3, 0.1)).toBe(start);
+  });
+
+  it('removing entries keeps the bound, and a bounded pool shorter than K needs a refill', () => {
+    const pool = removeFromPool({ entries: [n('b', 0.9), n('c', 0.8), n('d', 0.7)], bound: n('d', 0.7) }, new Set(['c']));
+    expect(pool).toEqual({ entries: [n('b', 0.9), n('d', 0.7)], bound: n('d', 0.7) });
+    expect(poolYieldsTopK(pool, 2)).toBe(true);
+    expect(poolYieldsTopK(pool, 3)).toBe(false);
+    expect(poolYieldsTopK({ entries: [n('b', 0.9)], bound: null }, 3)).toBe(true);
+  });
+});
+
+describe('repairPools', () => {
+  const settings = { k: 2, capacity: 3, threshold: 0.1 };
+
+  it('re-scores a moved neighbour in place when it still ranks before the bound', () => {
+    const pools = new Map([['x', { entries: [n('a', 0.9), n('b', 0.8), n('c', 0.7)], bound: n('c', 0.7) }]]);
+    const result = repairPools(pools, new Set(['a']), [{ studentId: 'x', candidate: n('a', 0.75) }], settings).get('x')!;
+    expect(result.pool.entries).toEqual([n('b', 0.8), n('a', 0.75), n('c', 0.7)]);
+    expect(result).toMatchObject({ changed: true, needsRefill: false });
+  });
+
+  it('drops a moved neighbour that fell past the bound, and asks for a refill when the pool is too short', () => {
+    const pools = new Map([['x', { entries: [n('a', 0.9), n('b', 0.8)], bound: n('b', 0.8) }]]);
+    const result = repairPools(pools, new Set(['a']), [{ studentId: 'x', candidate: n('a', 0.2) }], settings).get('x')!;
+    expect(result.pool.entries).toEqual([n('b', 0.8)]);
+    expect(result.needsRefill).toBe(true);
+  });
+
+  it('refills nothing for a complete pool that lost a deleted student', () => {
+    const pools = new Map([['x', { entries: [n('a', 0.9), n('b', 0.8)], bound: null }]]);
+    const result = repairPools(pools, new Set(['a']), [], settings).get('x')!;
+    expect(result).toMatchObject({ pool: { entries: [n('b', 0.8)], bound: null }, changed: true, needsRefill: false });
+  });
+
+  it('never repairs the pools of changed students (they are searched afresh)', () => {
+    const pools = new Map([['a', { entries: [n('b', 0.9)], bound: null }]]);
+    expect(repairPools(pools, new Set(['a']), [{ studentId: 'a', candidate: n('c', 0.95) }], settings).size).toBe(0);
+  });
+
+  it('gives the same pools whatever order the offers come in', () => {
+    const pools = new Map([['x', { entries: [n('p', 0.5)], bound: n('p', 0.5) }]]);
+    const offers = [n('a', 0.6), n('b', 0.7), n('c', 0.8), n('d', 0.9)].map((candidate) => ({ studentId: 'x', candidate }));
+    const forward = repairPools(pools, new Set(['a', 'b', 'c', 'd']), offers, settings).get('x')!.pool;
+    const backward = repairPools(pools, new Set(['a', 'b', 'c', 'd']), [...offers].reverse(), settings).get('x')!.pool;
+    expect(backward).toEqual(forward);
+    expect(ids(forward)).toEqual(['d', 'c', 'b']);
+  });
+
+  it('keeps the public top-K exact through a random stream of moves and deletions (model check)', () => {
+    const random = seededRandom(11);
+    const K = 3;
+    const capacity = 5;
+    const threshold = 0.2;
+    const students = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    // A symmetric similarity table stands in for the vectors; a move redraws one student's row.
+    const sim = new Map<string, number>();
+    const key = (x: string, y: string) => (x < y ? `${x}|${y}` : `${y}|${x}`);
+    const draw = (x: string) => students.forEach((y) => y !== x && sim.set(key(x, y), Math.round(random() * 100) / 100));
+    students.forEach(draw);
+    const alive = new Set(students);
+    const exactSearch = (x: string) => topNeighbors(x, [...alive].filter((y) => y !== x).map((y) => n(y, sim.get(key(x, y))!)), capacity, threshold);
+    const pools = new Map(students.map((x) => [x, poolFromSearch(exactSearch(x), capacity, threshold)]));
+
+    for (let step = 0; step < 400; step++) {
+      const a = students[Math.floor(random() * students.length)];
+      const leaving = random() < 0.15 && alive.has(a);
+      if (leaving) alive.delete(a);
+      else {
+        alive.add(a);
+        draw(a);
+      }
+      const others = new Map([...pools].filter(([x]) => x !== a));
+      const offers = leaving ? [] : [...others.keys()].map((x) => ({ studentId: x, candidate: n(a, sim.get(key(x, a))!) }));
+      for (const [x, outcome] of repairPools(others, new Set([a]), offers, { k: K, capacity, threshold })) {
+        pools.set(x, outcome.needsRefill ? poolFromSearch(exactSearch(x), capacity, threshold) : outcome.pool);
+      }
+      if (leaving) pools.delete(a);
+      else pools.set(a, poolFromSearch(exactSearch(a), capacity, threshold));
+
+      for (const x of alive) {
+        const expected = topNeighbors(x, [...alive].filter((y) => y !== x).map((y) => n(y, sim.get(key(x, y))!)), K, threshold);
+        expect(publicNeighbors(pools.get(x)!, K)).toEqual(expected);
+      }
+    }
+  });
+});
