@@ -1,8 +1,26 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { Command } from 'commander';
-import { ConfigValidationError, loadDatabaseConfig } from '../config/app-config';
+import { Command, InvalidArgumentError } from 'commander';
+import { DataSource } from 'typeorm';
+import { AppConfig, ConfigValidationError, loadConfig, loadDatabaseConfig } from '../config/app-config';
+import { dataSourceOptions } from '../database/data-source-options';
 import { runMigrations } from '../database/migrate';
+import { verifyGraph } from '../verification/graph-verifier';
+
+const positiveInteger = (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a positive integer');
+  return parsed;
+};
+
+async function withDatabase<T>(config: AppConfig['database'], work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+  try {
+    return await work(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
 
 const program = new Command()
   .name('similarity-worker')
@@ -16,7 +34,37 @@ program
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
   });
 
+program
+  .command('verify')
+  .description('check every stored list against brute force over the embeddings; exits 1 on a violation')
+  .option('--sample <n>', 'check n students spread over the table instead of all', positiveInteger)
+  .option('--show <n>', 'how many differing students to print', positiveInteger, 10)
+  .option('--json', 'print the report as JSON')
+  .action(async (options: { sample?: number; show: number; json?: boolean }) => {
+    const config = loadConfig(process.env);
+    const report = await withDatabase(config.database, (ds) =>
+      verifyGraph(ds.manager, {
+        k: config.graph.maxNeighbors,
+        threshold: config.graph.threshold,
+        sample: options.sample,
+        onProgress: options.json ? undefined : (done, total) => done % 500 === 0 && process.stderr.write(`\rchecked ${done}/${total}`),
+      }),
+    );
+    if (options.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      process.stderr.write('\n');
+      console.log(`students with embeddings: ${report.students}; checked: ${report.checked}`);
+      console.log(`recall@${config.graph.maxNeighbors}: ${report.recall.toFixed(5)}; lists exactly right: ${(report.exactLists * 100).toFixed(2)}%`);
+      console.log(`rows at students without an embedding: ${report.orphanRows}`);
+      for (const v of report.violations.slice(0, options.show)) console.log(`  ${v.studentId}: ${v.problems.join('; ')}`);
+      if (report.violations.length > options.show) console.log(`  … and ${report.violations.length - options.show} more`);
+    }
+    const ok = report.violations.length === 0 && report.orphanRows === 0;
+    console.log(ok ? 'OK: the graph satisfies the invariant' : 'VIOLATION: the graph differs from the exact one');
+    process.exitCode = ok ? 0 : 1;
+  });
+
 program.parseAsync(process.argv).catch((error) => {
   console.error(error instanceof ConfigValidationError ? error.message : error);
-  process.exit(1);
+  process.exit(2);
 });

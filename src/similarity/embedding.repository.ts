@@ -32,33 +32,19 @@ export class EmbeddingRepository {
     return new Map(rows.map((r) => [r.student_id, { studentId: r.student_id, version: Number(r.version), usable: r.usable }]));
   }
 
-  /**
-   * Each student's nearest others. The query vector is a scalar subquery, not a join, so that in
-   * index mode the planner can walk the vector index; exact mode orders by similarity, which no
-   * vector index provides, so it is always a full scan. Distance is compared (not similarity) so
-   * NaN distances of zero vectors never pass.
-   */
+  /** Each student's nearest others (at most `limit`, at or above the threshold), most similar first. */
   async nearest(db: EntityManager, studentIds: string[], search: NeighborSearch): Promise<Map<string, Neighbor[]>> {
     if (studentIds.length === 0) return new Map();
-    const order = search.mode === 'exact'
-      ? `1 - (e.vec <=> (SELECT vec FROM student_embeddings WHERE student_id = q.id)) DESC, e.student_id`
-      : `e.vec <=> (SELECT vec FROM student_embeddings WHERE student_id = q.id)`;
-    const rows: { student_id: string; neighbor_id: string; similarity: number }[] = await db.query(
-      `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity
-         FROM unnest($1::text[]) AS q(id)
-         CROSS JOIN LATERAL (
-           SELECT e.student_id, 1 - (e.vec <=> (SELECT vec FROM student_embeddings WHERE student_id = q.id)) AS similarity
-             FROM student_embeddings e
-            WHERE e.student_id <> q.id
-              AND (e.vec <=> (SELECT vec FROM student_embeddings WHERE student_id = q.id)) <= 1 - $3::float8
-            ORDER BY ${order}
-            LIMIT $2
-         ) n`,
-      [studentIds, search.limit, search.threshold],
-    );
+    const rows: { student_id: string; neighbor_id: string; similarity: number }[] = await db.query(nearestSql(search.mode), [studentIds, search.limit, search.threshold]);
     const result = new Map<string, Neighbor[]>(studentIds.map((id) => [id, []]));
     for (const row of rows) result.get(row.student_id)!.push({ studentId: row.neighbor_id, similarity: Number(row.similarity) });
     return result;
+  }
+
+  /** The plan of the nearest-neighbour search, so tests can check that it uses the index it should. */
+  async explainNearest(db: EntityManager, studentId: string, search: NeighborSearch): Promise<string> {
+    const rows: { 'QUERY PLAN': string }[] = await db.query(`EXPLAIN ${nearestSql(search.mode)}`, [[studentId], search.limit, search.threshold]);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
   }
 
   /** Current similarity of each (student, other) pair; pairs with a missing student are left out. */
@@ -94,4 +80,25 @@ export class EmbeddingRepository {
       [embeddings.map((e) => e.studentId), embeddings.map((e) => pgvector.toSql(e.vector)), embeddings.map((e) => e.version)],
     );
   }
+}
+
+/**
+ * The query vector is a scalar subquery, not a join, so that in index mode the planner can walk
+ * the vector index (a join never can). Exact mode orders by similarity, which no vector index
+ * provides, so it is always a full scan. The threshold is applied to the distance, not the
+ * similarity, so the NaN distances of zero vectors never pass (NaN sorts above every number).
+ */
+function nearestSql(mode: NeighborSearch['mode']): string {
+  const query = '(SELECT vec FROM student_embeddings WHERE student_id = q.id)';
+  const order = mode === 'exact' ? `1 - (e.vec <=> ${query}) DESC, e.student_id` : `e.vec <=> ${query}`;
+  return `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity
+            FROM unnest($1::text[]) AS q(id)
+            CROSS JOIN LATERAL (
+              SELECT e.student_id, 1 - (e.vec <=> ${query}) AS similarity
+                FROM student_embeddings e
+               WHERE e.student_id <> q.id
+                 AND (e.vec <=> ${query}) <= 1 - $3::float8
+               ORDER BY ${order}
+               LIMIT $2
+            ) n`;
 }

@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { DataSource, EntityManager } from 'typeorm';
 import { seededRandom } from '../../bench/synthetic-vectors';
+import { loadConfig } from '../../src/config/app-config';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { verifyGraph } from '../../src/verification/graph-verifier';
 import { graphViolations } from '../support/graph-check';
 import { TestEnvironment } from '../support/harness';
 import { UpstreamSimulator } from '../support/upstream-simulator';
@@ -27,6 +32,16 @@ describe('the whole graph stays exact under a random stream of moves, leaves and
     expect(await graphViolations(env, upstream.vectors, K, THRESHOLD)).toEqual([]);
     // The stream must leave students out of the graph, or the deletion path went untested.
     expect(upstream.vectors.size).toBeLessThan(upstream.studentIds.length);
+
+    const verified = runCli(['verify'], env.env);
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toMatch(/recall@10: 1\.00000; lists exactly right: 100\.00%/);
+
+    const { rows } = await env.db.query('DELETE FROM student_similarity WHERE a = (SELECT min(a) FROM student_similarity) AND sim = (SELECT max(sim) FROM student_similarity WHERE a = (SELECT min(a) FROM student_similarity)) RETURNING a');
+    const broken = runCli(['verify'], env.env);
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toContain(`${rows[0].a}: `);
+    expect(broken.stdout).toContain('VIOLATION');
   });
 
   it('with two workers in one group sharing a 3-partition topic', async () => {
@@ -43,4 +58,32 @@ describe('the whole graph stays exact under a random stream of moves, leaves and
     const { rows } = await env.db.query('SELECT count(*)::int AS n FROM student_similarity');
     expect(rows[0].n).toBeGreaterThan(1000);
   });
+
+  it('with the vector index and candidates from each moved student\'s own pool: recall stays at or above 0.98', async () => {
+    env = new TestEnvironment({ ...settings, CANDIDATE_SEARCH: 'index', HNSW_EF_SEARCH: '100' });
+    await env.setUp(3);
+    const upstream = new UpstreamSimulator(env, seededRandom(5), 300);
+    await env.startWorker();
+    await upstream.seed();
+    await upstream.stream(1500);
+    await env.waitUntilConsumed();
+
+    const report = await withDataSource((db) => verifyGraph(db, { k: K, threshold: THRESHOLD }));
+    expect(report.students).toBe(upstream.vectors.size);
+    expect(report.orphanRows).toBe(0);
+    expect(report.recall).toBeGreaterThanOrEqual(0.98);
+  });
 });
+
+function runCli(args: string[], env: Record<string, string>) {
+  return spawnSync('npx', ['ts-node', '--transpile-only', 'src/cli/main.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+}
+
+async function withDataSource<T>(work: (db: EntityManager) => Promise<T>): Promise<T> {
+  const dataSource = await new DataSource(dataSourceOptions(loadConfig(process.env).database)).initialize();
+  try {
+    return await work(dataSource.manager);
+  } finally {
+    await dataSource.destroy();
+  }
+}

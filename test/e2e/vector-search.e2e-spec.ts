@@ -1,0 +1,60 @@
+import { DataSource } from 'typeorm';
+import { clusteredVectors, seededRandom } from '../../bench/synthetic-vectors';
+import { loadConfig } from '../../src/config/app-config';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { EmbeddingRepository } from '../../src/similarity/embedding.repository';
+import { TestEnvironment } from '../support/harness';
+
+describe('vector searches use the plan they are meant to (EXPLAIN on real pgvector)', () => {
+  const env = new TestEnvironment();
+  const embeddings = new EmbeddingRepository();
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    await env.setUp(1);
+    const vectors = clusteredVectors(seededRandom(3), 3000, 384, 20, 1);
+    await env.writeEmbeddings(vectors.map((vector, i) => ({ studentId: `s-${i}`, vector })));
+    await env.db.query('ANALYZE student_embeddings');
+    dataSource = await new DataSource(dataSourceOptions(loadConfig(process.env).database)).initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await env.tearDown();
+  });
+
+  it('index mode walks the HNSW index with the query vector as a subquery', async () => {
+    const plan = await embeddings.explainNearest(dataSource.manager, 's-1', { mode: 'index', limit: 30, threshold: 0.1 });
+    expect(plan).toMatch(/Index Scan using student_embeddings_vec_idx/);
+  });
+
+  it('exact mode scans every row and never the approximate index', async () => {
+    const plan = await embeddings.explainNearest(dataSource.manager, 's-1', { mode: 'exact', limit: 30, threshold: 0.1 });
+    expect(plan).toMatch(/Seq Scan on student_embeddings e/);
+    expect(plan).not.toMatch(/student_embeddings_vec_idx/);
+  });
+
+  it('index mode finds nearly what exact mode finds, most similar first', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `s-${i * 30}`);
+    const [exact, approximate] = await dataSource.transaction(async (db) => {
+      await db.query(`SELECT set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'strict_order', true)`);
+      return Promise.all([
+        embeddings.nearest(db, ids, { mode: 'exact', limit: 15, threshold: 0.1 }),
+        embeddings.nearest(db, ids, { mode: 'index', limit: 15, threshold: 0.1 }),
+      ]);
+    });
+    let hits = 0;
+    let total = 0;
+    for (const id of ids) {
+      const found = new Set(approximate.get(id)!.map((n) => n.studentId));
+      const list = approximate.get(id)!;
+      expect(list.every((n, i) => i === 0 || n.similarity <= list[i - 1].similarity)).toBe(true);
+      for (const n of exact.get(id)!) {
+        total++;
+        if (found.has(n.studentId)) hits++;
+      }
+    }
+    expect(total).toBeGreaterThan(1000);
+    expect(hits / total).toBeGreaterThan(0.95);
+  });
+});
