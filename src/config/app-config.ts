@@ -30,6 +30,7 @@ export const configSchema = z
     NEIGHBOR_RESERVE: integer(0, 1000).default(15),
     EMBEDDING_DIM: integer(1, 16000).default(384),
     CANDIDATE_SEARCH: z.enum(['exact', 'index']).default('exact'),
+    REVERSE_CANDIDATES: integer(1, 10000).default(64),
     VECTOR_INDEX: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
     HNSW_EF_SEARCH: integer(1, 1000).default(100),
     IVFFLAT_PROBES: integer(1, 100000).optional(),
@@ -65,6 +66,8 @@ export interface AppConfig {
     maxNeighbors: number;
     reserve: number;
     candidateSearch: 'exact' | 'index';
+    /** Index mode: how many of a moved student's nearest others are offered it (reverse repair). */
+    reverseCandidates: number;
   };
   vectors: {
     dimension: number;
@@ -124,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       maxNeighbors: c.MAX_NEIGHBORS,
       reserve: c.NEIGHBOR_RESERVE,
       candidateSearch: c.CANDIDATE_SEARCH,
+      reverseCandidates: c.REVERSE_CANDIDATES,
     },
     vectors: {
       dimension: c.EMBEDDING_DIM,

@@ -91,8 +91,10 @@ export class SimilarityService {
     const deletedRows = decided.filter((d) => d.decision.action === 'remove' && d.decision.deleteEmbedding);
     await this.embeddings.deleteUpTo(db, deletedRows.map(({ event }) => ({ studentId: event.studentId, version: event.version! })));
 
-    // The moved students' own pools, searched afresh.
-    const searched = await this.embeddings.nearest(db, movedIds, { limit: settings.capacity, threshold: settings.threshold, mode });
+    // The moved students' own pools, searched afresh; in index mode the search reaches further,
+    // since its results are also the candidates for reverse repair.
+    const limit = mode === 'exact' ? settings.capacity : Math.max(settings.capacity, this.config.graph.reverseCandidates);
+    const searched = await this.embeddings.nearest(db, movedIds, { limit, threshold: settings.threshold, mode });
     const freshPools = new Map(movedIds.map((id) => [id, poolFromSearch(searched.get(id) ?? [], settings.capacity, settings.threshold)]));
 
     // Pools that held a changed student: it leaves them, and a moved one is offered back at its new similarity.
@@ -110,8 +112,8 @@ export class SimilarityService {
     if (mode === 'exact') {
       offers.push(...(await this.pools.exactReverseOffers(db, movedIds, changedIds, settings.threshold)));
     } else {
-      for (const [movedId, pool] of freshPools) {
-        for (const n of pool.entries) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
+      for (const [movedId, nearest] of searched) {
+        for (const n of nearest) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
       }
     }
     const notLoaded = [...new Set(offers.map((o) => o.studentId))].filter((id) => !affected.has(id) && !changedSet.has(id));

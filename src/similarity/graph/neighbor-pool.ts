@@ -17,7 +17,7 @@ export interface NeighborPool {
 /** The pool a fresh search of at most `capacity` results gives. */
 export function poolFromSearch(results: Neighbor[], capacity: number, threshold: number): NeighborPool {
   const entries = results.filter((n) => passesThreshold(n.similarity, threshold)).sort(compareNeighbors).slice(0, capacity);
-  // Fewer results than asked for: the search saw every student above the threshold.
+  // Fewer results than the pool holds: the search saw every student above the threshold.
   const bound = results.length < capacity ? null : entries[entries.length - 1] ?? null;
   return { entries, bound };
 }
