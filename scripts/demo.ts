@@ -12,7 +12,7 @@ import { clusteredVectors, seededRandom } from '../bench/synthetic-vectors';
 import { createApp, startApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
 import { runMigrations } from '../src/database/migrate';
-import { partitionLag } from '../src/health/kafka-consumer-lag.indicator';
+import { partitionLag } from '../src/kafka/consumer-lag.reader';
 
 const STUDENTS = Number(process.env.DEMO_STUDENTS ?? 3000);
 const DRIFTS = Number(process.env.DEMO_DRIFTS ?? 2000);

@@ -4,9 +4,10 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { SimilarityModule } from './similarity/similarity.module';
 
 @Module({
-  imports: [AppConfigModule, LoggingModule, DatabaseModule, KafkaModule, SimilarityModule, HealthModule],
+  imports: [AppConfigModule, LoggingModule, DatabaseModule, KafkaModule, MetricsModule, SimilarityModule, HealthModule],
 })
 export class AppModule {}

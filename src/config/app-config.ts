@@ -39,6 +39,9 @@ export const configSchema = z
     HTTP_PORT: integer(0, 65535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_TIMEOUT_MS: integer(0).default(30000),
+    RETRY_MAX_ATTEMPTS: integer(1, 1000).default(5),
+    RETRY_INITIAL_DELAY_MS: integer(1).default(100),
+    RETRY_MAX_DELAY_MS: integer(1).default(5000),
   })
   .superRefine((config, ctx) => {
     if (config.KAFKA_SASL_MECHANISM && !(config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD)) {
@@ -78,6 +81,8 @@ export interface AppConfig {
   http: { port: number };
   logLevel: RawConfig['LOG_LEVEL'];
   shutdownTimeoutMs: number;
+  /** Retries of a failed batch: conflicts up to maxAttempts, an unavailable database without limit. */
+  retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
 }
 
 export class ConfigValidationError extends Error {
@@ -138,5 +143,6 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     http: { port: c.HTTP_PORT },
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    retry: { maxAttempts: c.RETRY_MAX_ATTEMPTS, initialDelayMs: c.RETRY_INITIAL_DELAY_MS, maxDelayMs: c.RETRY_MAX_DELAY_MS },
   };
 }

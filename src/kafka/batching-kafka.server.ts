@@ -10,6 +10,8 @@ export interface BatchingKafkaServerOptions {
   routes: Record<string, string>;
   /** Largest number of records handed to a handler at once. */
   maxBatchSize: number;
+  /** On close, the longest wait for the batch in flight before leaving the group anyway. */
+  shutdownTimeoutMs: number;
 }
 
 /**
@@ -21,6 +23,7 @@ export interface BatchingKafkaServerOptions {
 export class BatchingKafkaServer extends ServerKafka {
   private readonly batchLogger = new Logger(BatchingKafkaServer.name);
   private inFlight: Promise<void> | null = null;
+  private stopping = false;
 
   constructor(private readonly batching: BatchingKafkaServerOptions) {
     super({ ...batching.kafka, postfixId: '' });
@@ -48,13 +51,23 @@ export class BatchingKafkaServer extends ServerKafka {
     });
   }
 
-  /** Stops fetching, lets the chunk in flight finish and commit, then leaves the group. */
+  /**
+   * Stops taking new chunks, lets the chunk in flight finish and commit (up to the shutdown
+   * deadline; an unfinished one is redelivered to the next owner), then leaves the group.
+   */
   override async close(): Promise<void> {
+    this.stopping = true;
+    const started = Date.now();
     if (this.inFlight) {
-      this.batchLogger.log('waiting for the batch in flight before leaving the group');
-      await this.inFlight.catch(() => undefined);
+      this.batchLogger.log(`waiting up to ${this.batching.shutdownTimeoutMs} ms for the batch in flight`);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), this.batching.shutdownTimeoutMs)));
+      const finished = await Promise.race([this.inFlight.then(() => 'finished' as const, () => 'failed' as const), deadline]);
+      clearTimeout(timer);
+      this.batchLogger.log(`batch in flight ${finished === 'deadline' ? 'abandoned at the deadline (it will be redelivered)' : finished} after ${Date.now() - started} ms`);
     }
     await super.close();
+    this.batchLogger.log(`left the consumer group in ${Date.now() - started} ms`);
   }
 
   private async handleBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
@@ -64,7 +77,7 @@ export class BatchingKafkaServer extends ServerKafka {
     if (!handler) throw new Error(`no @EventPattern handler for topic ${batch.topic}`);
 
     for (let start = 0; start < batch.messages.length; start += this.batching.maxBatchSize) {
-      if (!isRunning() || isStale()) return;
+      if (this.stopping || !isRunning() || isStale()) return;
       const messages = batch.messages.slice(start, start + this.batching.maxBatchSize);
       const records: KafkaRecord[] = messages.map((message) => ({
         topic: batch.topic,
@@ -75,7 +88,8 @@ export class BatchingKafkaServer extends ServerKafka {
         headers: (message.headers ?? {}) as KafkaRecord['headers'],
         timestamp: message.timestamp,
       }));
-      const chunk: KafkaRecordBatch = { topic: batch.topic, partition: batch.partition, records };
+      const control = { heartbeat, isActive: () => !this.stopping && isRunning() && !isStale() };
+      const chunk: KafkaRecordBatch = { topic: batch.topic, partition: batch.partition, records, control };
       const context = new KafkaContext([messages[0] as never, batch.partition, batch.topic, consumer, heartbeat, this.producer!]);
       await lastValueFrom(this.transformToObservable(await handler(chunk, context)), { defaultValue: undefined });
 

@@ -4,11 +4,14 @@ import { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { kafkaClientOptions } from './kafka-client-options';
+import { Rejection } from '../similarity/dto/embedding-event';
+import { WorkerMetrics } from '../metrics/worker-metrics';
 import { KafkaRecord } from './kafka-record';
 
 /** Headers a dead letter carries besides the original ones. */
 export const DeadLetterHeaders = {
   reason: 'x-dead-letter-reason',
+  category: 'x-dead-letter-category',
   sourceTopic: 'x-source-topic',
   sourcePartition: 'x-source-partition',
   sourceOffset: 'x-source-offset',
@@ -22,6 +25,7 @@ export class DeadLetterPublisher implements OnModuleInit, OnApplicationShutdown 
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: WorkerMetrics,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(DeadLetterPublisher.name);
@@ -36,18 +40,20 @@ export class DeadLetterPublisher implements OnModuleInit, OnApplicationShutdown 
     await this.producer.disconnect();
   }
 
-  async publish(rejections: { record: KafkaRecord; reason: string }[]): Promise<void> {
+  /** Publishes and waits for the broker's acknowledgement, so offsets are committed only after. */
+  async publish(rejections: { record: KafkaRecord; rejection: Rejection }[]): Promise<void> {
     if (rejections.length === 0) return;
     const failedAt = new Date().toISOString();
     await this.producer.send({
       topic: this.config.kafka.deadLetterTopic,
       acks: -1,
-      messages: rejections.map(({ record, reason }) => ({
+      messages: rejections.map(({ record, rejection }) => ({
         key: record.key,
         value: record.value,
         headers: {
           ...record.headers,
-          [DeadLetterHeaders.reason]: reason,
+          [DeadLetterHeaders.reason]: rejection.reason,
+          [DeadLetterHeaders.category]: rejection.category,
           [DeadLetterHeaders.sourceTopic]: record.topic,
           [DeadLetterHeaders.sourcePartition]: String(record.partition),
           [DeadLetterHeaders.sourceOffset]: record.offset,
@@ -55,8 +61,9 @@ export class DeadLetterPublisher implements OnModuleInit, OnApplicationShutdown 
         },
       })),
     });
-    for (const { record, reason } of rejections) {
-      this.logger.warn({ partition: record.partition, offset: record.offset, reason, deadLetterTopic: this.config.kafka.deadLetterTopic }, 'event dead-lettered');
+    for (const { record, rejection } of rejections) {
+      this.metrics.eventsDeadLettered.inc({ reason: rejection.category });
+      this.logger.warn({ partition: record.partition, offset: record.offset, ...rejection, deadLetterTopic: this.config.kafka.deadLetterTopic }, 'event dead-lettered');
     }
   }
 }

@@ -14,4 +14,13 @@ export interface KafkaRecordBatch {
   topic: string;
   partition: number;
   records: KafkaRecord[];
+  control: BatchControl;
+}
+
+/** What a handler may do with the consumer while it works on a batch. */
+export interface BatchControl {
+  /** Tells the group this consumer is alive (call while waiting, e.g. between retries). */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the batch is stale: stop and let it be redelivered. */
+  isActive(): boolean;
 }

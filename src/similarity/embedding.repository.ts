@@ -7,8 +7,8 @@ import { Neighbor } from './graph/neighbor';
 export interface EmbeddingState {
   studentId: string;
   version: number;
-  /** False for a zero vector: its cosine similarity with anything is undefined. */
-  usable: boolean;
+  /** Why the vector cannot take part in the graph; null when it can. */
+  defect: 'zero vector' | 'wrong dimension' | null;
 }
 
 export interface NeighborSearch {
@@ -23,13 +23,15 @@ export interface NeighborSearch {
 /** All SQL on student_embeddings, vector searches included. */
 @Injectable()
 export class EmbeddingRepository {
-  async loadStates(db: EntityManager, studentIds: string[]): Promise<Map<string, EmbeddingState>> {
-    const rows: { student_id: string; version: string; usable: boolean }[] = await db.query(
-      `SELECT student_id, version, vector_norm(vec) > 0 AS usable
+  /** The stored version of each student's embedding and whether its vector is usable. */
+  async loadStates(db: EntityManager, studentIds: string[], dimension: number): Promise<Map<string, EmbeddingState>> {
+    const rows: { student_id: string; version: string; defect: EmbeddingState['defect'] }[] = await db.query(
+      `SELECT student_id, version,
+              CASE WHEN vector_dims(vec) <> $2 THEN 'wrong dimension' WHEN vector_norm(vec) = 0 THEN 'zero vector' END AS defect
          FROM student_embeddings WHERE student_id = ANY($1::text[])`,
-      [studentIds],
+      [studentIds, dimension],
     );
-    return new Map(rows.map((r) => [r.student_id, { studentId: r.student_id, version: Number(r.version), usable: r.usable }]));
+    return new Map(rows.map((r) => [r.student_id, { studentId: r.student_id, version: Number(r.version), defect: r.defect }]));
   }
 
   /** Each student's nearest others (at most `limit`, at or above the threshold), most similar first. */

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EmbeddingRepository } from './embedding.repository';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
+import { ResilientEventApplier } from './resilient-event-applier';
 import { StudentEmbedding } from './entities/student-embedding.entity';
 import { StudentSimilarity } from './entities/student-similarity.entity';
 import { SimilarityController } from './similarity.controller';
@@ -11,7 +12,7 @@ import { SimilarityService } from './similarity.service';
 @Module({
   imports: [TypeOrmModule.forFeature([StudentEmbedding, StudentSimilarity])],
   controllers: [SimilarityController],
-  providers: [SimilarityService, SimilarityRepository, EmbeddingRepository, NeighborPoolRepository],
+  providers: [SimilarityService, ResilientEventApplier, SimilarityRepository, EmbeddingRepository, NeighborPoolRepository],
   exports: [SimilarityService, SimilarityRepository, EmbeddingRepository, NeighborPoolRepository],
 })
 export class SimilarityModule {}

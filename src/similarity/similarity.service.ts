@@ -4,7 +4,8 @@ import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { TransactionRunner } from '../database/transaction-runner';
-import { EmbeddingEvent } from './dto/embedding-event';
+import { WorkerMetrics } from '../metrics/worker-metrics';
+import { EmbeddingEvent, Rejection } from './dto/embedding-event';
 import { EmbeddingRepository } from './embedding.repository';
 import { coalesceByStudent } from './graph/coalesce-events';
 import { decideEvent, EventDecision } from './graph/event-decision';
@@ -22,6 +23,8 @@ export interface BatchOutcome {
   repairedLists: number;
   /** Other students whose pool fell short and needed a fresh search. */
   refills: number;
+  /** Events whose student was taken out because its vector is unusable: for the dead-letter topic. */
+  rejected: { event: EmbeddingEvent; rejection: Rejection }[];
   durationMs: number;
 }
 
@@ -44,6 +47,7 @@ export class SimilarityService {
     private readonly pools: NeighborPoolRepository,
     private readonly similarities: SimilarityRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: WorkerMetrics,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(SimilarityService.name);
@@ -61,6 +65,14 @@ export class SimilarityService {
     const durationMs = performance.now() - started;
     for (const { event, decision } of result.decided) this.logDecision(event, decision, durationMs);
     const count = (action: EventDecision['action']) => result.decided.filter((d) => d.decision.action === action).length;
+    this.metrics.batchDuration.observe(durationMs / 1000);
+    this.metrics.batchSize.observe(events.length);
+    this.metrics.eventsApplied.inc({ outcome: 'recomputed' }, count('recompute'));
+    this.metrics.eventsApplied.inc({ outcome: 'removed' }, count('remove'));
+    this.metrics.eventsApplied.inc({ outcome: 'stale' }, count('stale'));
+    this.metrics.eventsApplied.inc({ outcome: 'coalesced' }, events.length - latest.length);
+    this.metrics.listsRepaired.inc(result.repairedLists);
+    this.metrics.refills.inc(result.refills);
     return {
       events: events.length,
       recomputed: count('recompute'),
@@ -68,6 +80,11 @@ export class SimilarityService {
       stale: count('stale'),
       repairedLists: result.repairedLists,
       refills: result.refills,
+      rejected: result.decided.flatMap(({ event, decision }) =>
+        decision.action === 'remove' && (decision.reason === 'zero vector' || decision.reason === 'wrong dimension')
+          ? [{ event, rejection: unusableEmbedding(decision.reason, this.config.vectors.dimension) }]
+          : [],
+      ),
       durationMs,
     };
   }
@@ -77,7 +94,7 @@ export class SimilarityService {
     const mode = this.config.graph.candidateSearch;
     await this.pools.lockGraph(db);
 
-    const states = await this.embeddings.loadStates(db, latest.map((e) => e.studentId));
+    const states = await this.embeddings.loadStates(db, latest.map((e) => e.studentId), this.config.vectors.dimension);
     const decided: Decided[] = latest.map((event) => ({ event, decision: decideEvent(event, states.get(event.studentId)) }));
     const moved = decided.filter((d) => d.decision.action === 'recompute').map((d) => d.event);
     const removed = decided.filter((d) => d.decision.action === 'remove').map((d) => d.event);
@@ -152,4 +169,10 @@ export class SimilarityService {
     else if (decision.action === 'remove') this.logger.info({ ...fields, reason: decision.reason }, 'student removed from the graph');
     else this.logger.info({ ...fields, storedVersion: decision.storedVersion, eventVersion: event.version }, 'stale event ignored');
   }
+}
+
+function unusableEmbedding(defect: 'zero vector' | 'wrong dimension', dimension: number): Rejection {
+  return defect === 'zero vector'
+    ? { category: 'zero-vector', reason: 'embedding is a zero vector (cosine similarity is undefined); the student is left out of the graph' }
+    : { category: 'wrong-dimension', reason: `embedding does not have ${dimension} dimensions; the student is left out of the graph` };
 }

@@ -6,7 +6,7 @@ import pgvector from 'pgvector';
 import { createApp, startApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/migrate';
-import { partitionLag } from '../../src/health/kafka-consumer-lag.indicator';
+import { partitionLag } from '../../src/kafka/consumer-lag.reader';
 import { waitFor } from './wait-for';
 
 /** A fresh database, topic and consumer group for one test file, torn down after it. */

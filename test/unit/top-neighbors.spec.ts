@@ -58,7 +58,7 @@ describe('ivfflatLists', () => {
 
 describe('decideEvent', () => {
   const event = (op: 'upsert' | 'delete', version: number | null): EmbeddingEvent => ({ studentId: 's', eventId: 'e', version, op, partition: 0, offset: '0' });
-  const stored = (version: number, usable = true) => ({ studentId: 's', version, usable });
+  const stored = (version: number, defect: 'zero vector' | 'wrong dimension' | null = null) => ({ studentId: 's', version, defect });
 
   it('recomputes a current, usable embedding', () => {
     expect(decideEvent(event('upsert', 3), stored(3))).toEqual({ action: 'recompute' });
@@ -72,7 +72,8 @@ describe('decideEvent', () => {
 
   it('removes a student whose embedding is gone, or a zero vector', () => {
     expect(decideEvent(event('upsert', 3), undefined)).toMatchObject({ action: 'remove', reason: 'no embedding', deleteEmbedding: false });
-    expect(decideEvent(event('upsert', 3), stored(3, false))).toMatchObject({ action: 'remove', reason: 'zero vector' });
+    expect(decideEvent(event('upsert', 3), stored(3, 'zero vector'))).toMatchObject({ action: 'remove', reason: 'zero vector' });
+    expect(decideEvent(event('upsert', 3), stored(3, 'wrong dimension'))).toMatchObject({ action: 'remove', reason: 'wrong dimension' });
   });
 
   it('a versioned delete removes the student and its row; an unversioned one never deletes a present row', () => {

@@ -32,39 +32,53 @@ export interface EmbeddingEvent {
   offset: string;
 }
 
-export type ParsedRecord =
-  | { ok: true; event: EmbeddingEvent }
-  | { ok: false; reason: string; studentId?: string };
+/** Why an event cannot be applied; a small fixed set, so it can label metrics. */
+export type RejectionCategory =
+  | 'invalid-key'
+  | 'too-large'
+  | 'invalid-json'
+  | 'invalid-field'
+  | 'key-mismatch'
+  | 'zero-vector'
+  | 'wrong-dimension'
+  | 'retries-exhausted'
+  | 'processing-error';
+
+export interface Rejection {
+  category: RejectionCategory;
+  reason: string;
+}
+
+export type ParsedRecord = { ok: true; event: EmbeddingEvent } | ({ ok: false } & Rejection);
 
 /** Turns one Kafka record into an event or a rejection with a reason; never throws. */
 export function parseEmbeddingRecord(record: KafkaRecord): ParsedRecord {
   const key = record.key?.toString('utf8') ?? null;
   if (record.value === null || record.value.length === 0) {
-    if (key === null) return { ok: false, reason: 'tombstone without a key' };
+    if (key === null) return { ok: false, category: 'invalid-key', reason: 'tombstone without a key' };
     const keyCheck = studentId.safeParse(key);
-    if (!keyCheck.success) return { ok: false, reason: `key: ${keyCheck.error.issues[0].message}` };
+    if (!keyCheck.success) return { ok: false, category: 'invalid-key', reason: `key: ${keyCheck.error.issues[0].message}` };
     return { ok: true, event: toEvent(record, { student_id: key, op: 'delete' }) };
   }
   if (record.value.length > MAX_EVENT_BYTES) {
-    return { ok: false, reason: `value is ${record.value.length} bytes, over the ${MAX_EVENT_BYTES}-byte limit` };
+    return { ok: false, category: 'too-large', reason: `value is ${record.value.length} bytes, over the ${MAX_EVENT_BYTES}-byte limit` };
   }
   let json: unknown;
   try {
     json = JSON.parse(record.value.toString('utf8'));
   } catch (error) {
-    return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
+    return { ok: false, category: 'invalid-json', reason: `value is not JSON: ${(error as Error).message}` };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return { ok: false, reason: 'value must be a JSON object' };
+    return { ok: false, category: 'invalid-json', reason: 'value must be a JSON object' };
   }
   const parsed = eventValueSchema.safeParse(json);
   if (!parsed.success) {
     const reason = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    const claimed = (json as { student_id?: unknown }).student_id;
-    return { ok: false, reason, studentId: typeof claimed === 'string' ? claimed.slice(0, MAX_STUDENT_ID_LENGTH) : undefined };
+    return { ok: false, category: 'invalid-field', reason };
   }
   if (key !== null && key !== parsed.data.student_id) {
-    return { ok: false, reason: `key "${key.slice(0, 64)}" does not match student_id`, studentId: parsed.data.student_id };
+    return { ok: false, category: 'key-mismatch', reason: `key "${key.slice(0, 64)}" does not match student_id` };
   }
   return { ok: true, event: toEvent(record, parsed.data) };
 }

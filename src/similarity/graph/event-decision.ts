@@ -5,6 +5,7 @@ import { EmbeddingState } from '../embedding.repository';
  * What one (coalesced) event does to the graph. The embeddings table is the truth; the event
  * says which student to look at again:
  * - recompute: the stored embedding is current and usable; the student's neighbours are recomputed;
+ *   an unusable one (zero vector: cosine undefined; wrong dimension) takes the student out instead;
  * - remove: the student leaves the graph. A versioned delete also removes an embedding row of the
  *   same or an older version; a delete without a version never removes a row, and while the row
  *   is there the student stays (it may have returned since the delete was sent);
@@ -12,7 +13,7 @@ import { EmbeddingState } from '../embedding.repository';
  */
 export type EventDecision =
   | { action: 'recompute' }
-  | { action: 'remove'; reason: 'deleted' | 'no embedding' | 'zero vector'; deleteEmbedding: boolean }
+  | { action: 'remove'; reason: 'deleted' | 'no embedding' | 'zero vector' | 'wrong dimension'; deleteEmbedding: boolean }
   | { action: 'stale'; storedVersion: number };
 
 export function decideEvent(event: EmbeddingEvent, embedding: EmbeddingState | undefined): EventDecision {
@@ -21,6 +22,6 @@ export function decideEvent(event: EmbeddingEvent, embedding: EmbeddingState | u
   }
   if (!embedding) return { action: 'remove', reason: event.op === 'delete' ? 'deleted' : 'no embedding', deleteEmbedding: false };
   if (event.op === 'delete' && event.version !== null) return { action: 'remove', reason: 'deleted', deleteEmbedding: true };
-  if (!embedding.usable) return { action: 'remove', reason: 'zero vector', deleteEmbedding: false };
+  if (embedding.defect) return { action: 'remove', reason: embedding.defect, deleteEmbedding: false };
   return { action: 'recompute' };
 }

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { ConsumerLagReader } from '../kafka/consumer-lag.reader';
+
+/** The service's Prometheus metrics, in one registry served at /metrics. */
+@Injectable()
+export class WorkerMetrics {
+  readonly registry = new Registry();
+
+  readonly eventsConsumed = new Counter({ name: 'similarity_events_consumed_total', help: 'Records read from the embedding topic', registers: [this.registry] });
+  readonly eventsApplied = new Counter({ name: 'similarity_events_applied_total', help: 'Valid events applied to the graph, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly eventsDeadLettered = new Counter({ name: 'similarity_events_dead_lettered_total', help: 'Records sent to the dead-letter topic, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly batchDuration = new Histogram({ name: 'similarity_batch_duration_seconds', help: 'Time to apply one batch, database commit included', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly eventToCommit = new Histogram({ name: 'similarity_event_to_commit_seconds', help: 'From the record timestamp to the commit of its graph change', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
+  readonly batchSize = new Histogram({ name: 'similarity_batch_size_events', help: 'Events per applied batch', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000], registers: [this.registry] });
+  readonly listsRepaired = new Counter({ name: 'similarity_lists_repaired_total', help: "Other students' public lists rewritten by reverse repair", registers: [this.registry] });
+  readonly refills = new Counter({ name: 'similarity_pool_refills_total', help: 'Pools that fell below K and needed a fresh search', registers: [this.registry] });
+  readonly retries = new Counter({ name: 'similarity_batch_retries_total', help: 'Batch retries, by failure kind', labelNames: ['kind'] as const, registers: [this.registry] });
+
+  constructor(lagReader: ConsumerLagReader, @InjectDataSource() dataSource: DataSource) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'similarity_worker_' });
+    new Gauge({
+      name: 'similarity_consumer_lag',
+      help: 'Records on the topic past the group committed offset, per partition',
+      labelNames: ['partition'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const lag = await lagReader.lagByPartition().catch(() => []);
+        for (const p of lag) this.set({ partition: String(p.partition) }, p.lag);
+      },
+    });
+    new Gauge({
+      name: 'similarity_db_pool_connections',
+      help: 'PostgreSQL pool connections, by state',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const pool = (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+        if (!pool) return;
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    });
+  }
+}
