@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { GraphRebuilder } from '../similarity/graph-rebuilder';
+import { CliModule } from './cli.module';
 import { DataSource } from 'typeorm';
 import { AppConfig, ConfigValidationError, loadConfig, loadDatabaseConfig } from '../config/app-config';
 import { dataSourceOptions } from '../database/data-source-options';
@@ -62,6 +66,37 @@ program
     const ok = report.violations.length === 0 && report.orphanRows === 0;
     console.log(ok ? 'OK: the graph satisfies the invariant' : 'VIOLATION: the graph differs from the exact one');
     process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('rebuild')
+  .description('recompute every pool and list from scratch, in chunks; safe while workers run; resumable')
+  .option('--chunk <n>', 'students per transaction', positiveInteger, 200)
+  .option('--resume', 'continue after the last checkpoint of an interrupted rebuild')
+  .action(async (options: { chunk: number; resume?: boolean }) => {
+    loadConfig(process.env);
+    const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] });
+    const bar = new SingleBar({ format: 'rebuild [{bar}] {percentage}% | {value}/{total} students | {rate} students/s | ETA {eta_formatted}', stream: process.stderr }, Presets.shades_classic);
+    const started = Date.now();
+    let barStarted = false;
+    try {
+      const result = await app.get(GraphRebuilder).rebuild({
+        chunkSize: options.chunk,
+        resume: !!options.resume,
+        onProgress: ({ done, total }) => {
+          if (!barStarted) {
+            bar.start(total, 0, { rate: '0' });
+            barStarted = true;
+          }
+          bar.update(done, { rate: (done / ((Date.now() - started) / 1000)).toFixed(0) });
+        },
+      });
+      bar.stop();
+      console.log(`rebuilt ${result.rebuilt} students in ${((Date.now() - started) / 1000).toFixed(1)} s; removed ${result.removedOrphans} without an embedding; rows carry last_event ${result.eventId}`);
+    } finally {
+      bar.stop();
+      await app.close();
+    }
   });
 
 program.parseAsync(process.argv).catch((error) => {

@@ -49,6 +49,21 @@ export class EmbeddingRepository {
     return rows.map((r) => r['QUERY PLAN']).join('\n');
   }
 
+  /** Up to `limit` student ids after `after` (null: from the start), in id order: for walking the table. */
+  async idsAfter(db: EntityManager, after: string | null, limit: number): Promise<string[]> {
+    const rows: { student_id: string }[] = await db.query(
+      'SELECT student_id FROM student_embeddings WHERE $1::text IS NULL OR student_id > $1 ORDER BY student_id LIMIT $2',
+      [after, limit],
+    );
+    return rows.map((r) => r.student_id);
+  }
+
+  /** How many students have an embedding (with an id up to `upTo`, when given). */
+  async count(db: EntityManager, upTo: string | null = null): Promise<number> {
+    const [{ count }] = await db.query('SELECT count(*)::int AS count FROM student_embeddings WHERE $1::text IS NULL OR student_id <= $1', [upTo]);
+    return count;
+  }
+
   /** Current similarity of each (student, other) pair; pairs with a missing student are left out. */
   async pairSimilarities(db: EntityManager, pairs: { studentId: string; otherId: string }[]): Promise<{ studentId: string; otherId: string; similarity: number }[]> {
     if (pairs.length === 0) return [];

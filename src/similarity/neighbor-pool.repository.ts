@@ -86,6 +86,14 @@ export class NeighborPoolRepository {
     );
   }
 
+  /** Students in the graph whose embedding is gone (left while no event said so). */
+  async orphans(db: EntityManager): Promise<string[]> {
+    const rows: { student_id: string }[] = await db.query(
+      'SELECT p.student_id FROM student_neighbor_pools p WHERE NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = p.student_id)',
+    );
+    return rows.map((r) => r.student_id);
+  }
+
   async delete(db: EntityManager, studentIds: string[]): Promise<void> {
     if (studentIds.length === 0) return;
     await db.query('DELETE FROM student_neighbor_pools WHERE student_id = ANY($1::text[])', [studentIds]);

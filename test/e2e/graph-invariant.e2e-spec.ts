@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { DataSource, EntityManager } from 'typeorm';
 import { seededRandom } from '../../bench/synthetic-vectors';
 import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { verifyGraph } from '../../src/verification/graph-verifier';
 import { graphViolations } from '../support/graph-check';
+import { runCli } from '../support/cli';
 import { TestEnvironment } from '../support/harness';
 import { UpstreamSimulator } from '../support/upstream-simulator';
 
@@ -74,10 +74,6 @@ describe('the whole graph stays exact under a random stream of moves, leaves and
     expect(report.recall).toBeGreaterThanOrEqual(0.98);
   });
 });
-
-function runCli(args: string[], env: Record<string, string>) {
-  return spawnSync('npx', ['ts-node', '--transpile-only', 'src/cli/main.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
-}
 
 async function withDataSource<T>(work: (db: EntityManager) => Promise<T>): Promise<T> {
   const dataSource = await new DataSource(dataSourceOptions(loadConfig(process.env).database)).initialize();

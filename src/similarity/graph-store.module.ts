@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EmbeddingRepository } from './embedding.repository';
+import { StudentEmbedding } from './entities/student-embedding.entity';
+import { StudentSimilarity } from './entities/student-similarity.entity';
+import { GraphRebuilder } from './graph-rebuilder';
+import { NeighborPoolRepository } from './neighbor-pool.repository';
+import { RebuildCheckpointRepository } from './rebuild-checkpoint.repository';
+import { SimilarityRepository } from './similarity.repository';
+
+/** The graph's storage (all its SQL) and whole-graph operations; no Kafka. Used by the worker and the CLI. */
+@Module({
+  imports: [TypeOrmModule.forFeature([StudentEmbedding, StudentSimilarity])],
+  providers: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, RebuildCheckpointRepository, GraphRebuilder],
+  exports: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, GraphRebuilder],
+})
+export class GraphStoreModule {}
