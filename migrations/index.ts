@@ -2,6 +2,7 @@ import { CreateSimilaritySchema1764100000000 } from './1764100000000-create-simi
 import { CreateVectorIndex1764100000001 } from './1764100000001-create-vector-index';
 import { CreateNeighborPools1764100000002 } from './1764100000002-create-neighbor-pools';
 import { CreateRebuildCheckpoint1764100000003 } from './1764100000003-create-rebuild-checkpoint';
+import { CreateGraphReports1764100000004 } from './1764100000004-create-graph-reports';
 
 /** All migrations in order; listed explicitly so ts-node, jest and dist all find them. */
-export const migrations = [CreateSimilaritySchema1764100000000, CreateVectorIndex1764100000001, CreateNeighborPools1764100000002, CreateRebuildCheckpoint1764100000003];
+export const migrations = [CreateSimilaritySchema1764100000000, CreateVectorIndex1764100000001, CreateNeighborPools1764100000002, CreateRebuildCheckpoint1764100000003, CreateGraphReports1764100000004];

@@ -5,9 +5,10 @@ import { HealthModule } from './health/health.module';
 import { KafkaModule } from './kafka/kafka.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ReadApiModule } from './read-api/read-api.module';
 import { SimilarityModule } from './similarity/similarity.module';
 
 @Module({
-  imports: [AppConfigModule, LoggingModule, DatabaseModule, KafkaModule, MetricsModule, SimilarityModule, HealthModule],
+  imports: [AppConfigModule, LoggingModule, DatabaseModule, KafkaModule, MetricsModule, SimilarityModule, ReadApiModule, HealthModule],
 })
 export class AppModule {}

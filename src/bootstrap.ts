@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -35,6 +36,8 @@ export async function createApp(module: unknown = AppModule): Promise<INestAppli
   app.enableShutdownHooks();
   const config = app.get<AppConfig>(APP_CONFIG);
   app.connectMicroservice({ strategy: createKafkaServer(config) }, { inheritAppConfig: true });
+  const openApi = new DocumentBuilder().setTitle('Similarity Worker').setDescription('Read API of the student similarity graph, health and metrics').setVersion('1').build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
 }
 

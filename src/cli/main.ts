@@ -3,11 +3,15 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { replayDeadLetters } from '../kafka/dead-letter-replayer';
+import { NeighborLookup } from '../read-api/neighbor-lookup';
+import { renderReport } from '../reporting/graph-report';
+import { GraphReporter } from '../reporting/graph-reporter';
+import { studentIdSchema } from '../similarity/dto/embedding-event';
 import { GraphRebuilder } from '../similarity/graph-rebuilder';
 import { CliModule } from './cli.module';
 import { DataSource } from 'typeorm';
-import { AppConfig, ConfigValidationError, loadConfig, loadDatabaseConfig } from '../config/app-config';
-import { dataSourceOptions } from '../database/data-source-options';
+import { ConfigValidationError, loadConfig, loadDatabaseConfig } from '../config/app-config';
 import { runMigrations } from '../database/migrate';
 import { verifyGraph } from '../verification/graph-verifier';
 
@@ -17,12 +21,14 @@ const positiveInteger = (value: string) => {
   return parsed;
 };
 
-async function withDatabase<T>(config: AppConfig['database'], work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const dataSource = await new DataSource(dataSourceOptions(config)).initialize();
+
+async function withContext<T>(work: (app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>) => Promise<T>): Promise<T> {
+  loadConfig(process.env);
+  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] });
   try {
-    return await work(dataSource);
+    return await work(app);
   } finally {
-    await dataSource.destroy();
+    await app.close();
   }
 }
 
@@ -46,8 +52,8 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (options: { sample?: number; show: number; json?: boolean }) => {
     const config = loadConfig(process.env);
-    const report = await withDatabase(config.database, (ds) =>
-      verifyGraph(ds.manager, {
+    const report = await withContext((app) =>
+      verifyGraph(app.get(DataSource).manager, {
         k: config.graph.maxNeighbors,
         threshold: config.graph.threshold,
         sample: options.sample,
@@ -74,29 +80,79 @@ program
   .option('--chunk <n>', 'students per transaction', positiveInteger, 200)
   .option('--resume', 'continue after the last checkpoint of an interrupted rebuild')
   .action(async (options: { chunk: number; resume?: boolean }) => {
-    loadConfig(process.env);
-    const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] });
     const bar = new SingleBar({ format: 'rebuild [{bar}] {percentage}% | {value}/{total} students | {rate} students/s | ETA {eta_formatted}', stream: process.stderr }, Presets.shades_classic);
     const started = Date.now();
     let barStarted = false;
     try {
-      const result = await app.get(GraphRebuilder).rebuild({
-        chunkSize: options.chunk,
-        resume: !!options.resume,
-        onProgress: ({ done, total }) => {
-          if (!barStarted) {
-            bar.start(total, 0, { rate: '0' });
+      const result = await withContext((app) =>
+        app.get(GraphRebuilder).rebuild({
+          chunkSize: options.chunk,
+          resume: !!options.resume,
+          onProgress: ({ done, total }) => {
+            if (!barStarted) bar.start(total, 0, { rate: '0' });
             barStarted = true;
-          }
-          bar.update(done, { rate: (done / ((Date.now() - started) / 1000)).toFixed(0) });
-        },
-      });
+            bar.update(done, { rate: (done / ((Date.now() - started) / 1000)).toFixed(0) });
+          },
+        }),
+      );
       bar.stop();
       console.log(`rebuilt ${result.rebuilt} students in ${((Date.now() - started) / 1000).toFixed(1)} s; removed ${result.removedOrphans} without an embedding; rows carry last_event ${result.eventId}`);
     } finally {
       bar.stop();
-      await app.close();
     }
+  });
+
+program
+  .command('report')
+  .description('coverage, similarity histogram, in-degree distribution (hubs), compared with the previous report')
+  .option('--json', 'print JSON instead of text')
+  .option('--no-save', 'do not keep this report for the next comparison')
+  .action(async (options: { json?: boolean; save: boolean }) => {
+    const { report, comparison } = await withContext((app) => app.get(GraphReporter).report({ save: options.save }));
+    console.log(options.json ? JSON.stringify({ report, comparison }, null, 2) : renderReport(report, comparison));
+  });
+
+program
+  .command('neighbors')
+  .description("a student's stored list beside the exact one (a full scan)")
+  .argument('<student_id>')
+  .option('--json', 'print JSON')
+  .action(async (rawId: string, options: { json?: boolean }) => {
+    const studentId = studentIdSchema.parse(rawId);
+    const { stored, exact } = await withContext(async (app) => {
+      const lookup = app.get(NeighborLookup);
+      return { stored: await lookup.stored(studentId), exact: await lookup.exact(studentId) };
+    });
+    if (options.json) {
+      console.log(JSON.stringify({ studentId, hasEmbedding: stored.hasEmbedding, stored: stored.neighbors, exact }, null, 2));
+      return;
+    }
+    if (!stored.hasEmbedding) console.log(`${studentId} has no embedding`);
+    console.log(`${'rank'.padEnd(5)}${'stored'.padEnd(36)}exact`);
+    for (let i = 0; i < Math.max(stored.neighbors.length, exact.length); i++) {
+      const s = stored.neighbors[i];
+      const e = exact[i];
+      const cell = (n?: { studentId: string; similarity: number }) => (n ? `${n.studentId} ${n.similarity.toFixed(4)}` : '-');
+      const mark = s && e && s.studentId === e.studentId ? ' ' : '≠';
+      console.log(`${String(i + 1).padEnd(4)}${mark}${cell(s).padEnd(36)}${cell(e)}`);
+    }
+    const same = stored.neighbors.length === exact.length && stored.neighbors.every((n, i) => n.studentId === exact[i].studentId);
+    console.log(same ? 'stored list equals the exact one' : 'stored list differs from the exact one');
+  });
+
+program
+  .command('replay-dlq')
+  .description('put dead letters back on the main topic (each once), up to the end the dead-letter topic had at start')
+  .option('--max <n>', 'replay at most n letters', positiveInteger)
+  .option('--dry-run', 'list the letters without replaying them')
+  .action(async (options: { max?: number; dryRun?: boolean }) => {
+    const config = loadConfig(process.env);
+    const { replayed } = await replayDeadLetters(config.kafka, {
+      max: options.max,
+      dryRun: !!options.dryRun,
+      onLetter: (l) => console.log(`${options.dryRun ? 'would replay' : 'replayed'} ${l.partition}/${l.offset} key=${l.key ?? '(none)'}: ${l.reason}`),
+    });
+    console.log(`${options.dryRun ? 'would replay' : 'replayed'} ${replayed} dead letters from ${config.kafka.deadLetterTopic} to ${config.kafka.topic}`);
   });
 
 program.parseAsync(process.argv).catch((error) => {

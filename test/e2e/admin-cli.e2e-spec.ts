@@ -43,6 +43,38 @@ describe('admin CLI against the real database', () => {
     expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
   });
 
+  it('report shows coverage, histograms and hubs, and compares with the previous report', async () => {
+    const first = runCli(['report', '--json'], env.env);
+    expect(first.status).toBe(0);
+    const { report } = JSON.parse(first.stdout);
+    const { rows } = await env.db.query('SELECT count(*)::int AS edges, count(DISTINCT a)::int AS students FROM student_similarity');
+    expect(report.students.withEmbedding).toBe(240);
+    expect(report.edges).toBe(rows[0].edges);
+    expect(report.students.withNeighbors).toBe(rows[0].students);
+    expect(report.coverage).toBeCloseTo(rows[0].students / 240, 10);
+    expect(report.similarity.histogram.reduce((sum: number, b: { count: number }) => sum + b.count, 0)).toBe(rows[0].edges);
+    expect(report.inDegree.histogram.reduce((sum: number, b: { count: number }) => sum + b.count, 0)).toBe(240);
+    expect(report.inDegree.hubs[0].inDegree).toBe(report.inDegree.max);
+
+    await env.db.query(`DELETE FROM student_similarity WHERE a = 's-000'`);
+    const second = runCli(['report'], env.env);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/coverage/);
+    expect(second.stdout).toMatch(/█/);
+    expect(second.stdout).toMatch(new RegExp(`edges\\s+${rows[0].edges} -> ${rows[0].edges - K} \\(-${K}\\)`));
+    await env.db.query('TRUNCATE similarity_graph_reports');
+  });
+
+  it('neighbors prints the stored list beside the exact one and says whether they differ', async () => {
+    const same = runCli(['neighbors', 's-001'], env.env);
+    expect(same.status).toBe(0);
+    expect(same.stdout).toMatch(/stored list equals the exact one/);
+    expect(runCli(['neighbors', 's-000'], env.env).stdout).toMatch(/stored list differs from the exact one/);
+    const json = JSON.parse(runCli(['neighbors', 's-002', '--json'], env.env).stdout);
+    expect(json.stored.map((n: { studentId: string }) => n.studentId)).toEqual(json.exact.map((n: { studentId: string }) => n.studentId));
+    expect(json.exact).toHaveLength(K);
+  });
+
   it('names every bad variable and exits non-zero on a bad configuration', () => {
     const result = runCli(['verify'], { ...env.env, MAX_NEIGHBORS: 'many', SIMILARITY_THRESHOLD: '7' });
     expect(result.status).toBe(2);

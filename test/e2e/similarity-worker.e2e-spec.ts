@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { bruteForceGraph, listDifferences } from '../support/brute-force';
+import { runCli } from '../support/cli';
 import { TestEnvironment } from '../support/harness';
 import { clusteredVectors, seededRandom } from '../../bench/synthetic-vectors';
 import { waitFor } from '../support/wait-for';
@@ -75,6 +76,57 @@ describe('similarity worker end to end (real Kafka, real PostgreSQL+pgvector)', 
     expect(deadLetters.map((d) => d.reason)).toEqual([expect.stringMatching(/not JSON/), expect.stringMatching(/version/)]);
     expect(deadLetters[0].value).toBe('{"student_id": "broken", ');
     expect(deadLetters[0].key).toBe('broken');
+  });
+
+  it('dead-letters a zero-vector embedding, and replay-dlq brings the event back once the vector is fixed', async () => {
+    await env.writeEmbeddings([{ studentId: 'zero-1', vector: new Array(384).fill(0), version: 1 }]);
+    await env.publish([{ key: 'zero-1', value: JSON.stringify({ student_id: 'zero-1', version: 1 }) }]);
+    await env.waitUntilConsumed();
+    expect((await env.storedGraph()).get('zero-1')).toBeUndefined();
+    const { rows: pointing } = await env.db.query(`SELECT count(*)::int AS n FROM student_similarity WHERE b = 'zero-1' OR sim = 'NaN'`);
+    expect(pointing[0].n).toBe(0);
+
+    const dryRun = runCli(['replay-dlq', '--dry-run'], env.env);
+    expect(dryRun.status).toBe(0);
+    expect(dryRun.stdout).toMatch(/would replay 3 dead letters/);
+    expect(dryRun.stdout).toMatch(/key=zero-1: embedding is a zero vector/);
+
+    await env.writeEmbeddings([{ studentId: 'zero-1', vector: vectors.get('student-010')!, version: 1 }]);
+    const replay = runCli(['replay-dlq'], env.env);
+    expect(replay.status).toBe(0);
+    expect(replay.stdout).toMatch(/replayed 3 dead letters/);
+    await env.waitUntilConsumed();
+    const list = (await env.storedGraph()).get('zero-1') ?? [];
+    expect(list[0]).toMatchObject({ studentId: 'student-010' });
+    expect(list[0].similarity).toBeCloseTo(1, 4);
+    // Each letter is replayed once: a second run finds only what bounced back (the two malformed ones).
+    expect(runCli(['replay-dlq', '--dry-run'], env.env).stdout).toMatch(/would replay 2 dead letters/);
+  });
+
+  it('serves the read API, its OpenAPI document and Prometheus metrics', async () => {
+    const stored = (await env.storedGraph()).get('student-005')!;
+    const response = await fetch(`${workerUrl}/students/student-005/neighbors`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.neighbors.map((n: { studentId: string }) => n.studentId)).toEqual(stored.map((n) => n.studentId));
+    expect((await fetch(`${workerUrl}/students/nobody/neighbors`)).status).toBe(404);
+    expect((await fetch(`${workerUrl}/students/${'x'.repeat(300)}/neighbors`)).status).toBe(400);
+    expect((await fetch(`${workerUrl}/students/a%01b/neighbors`)).status).toBe(400);
+
+    const report = (await (await fetch(`${workerUrl}/graph/report`)).json()) as any;
+    expect(report.students.withEmbedding).toBe(vectors.size + 1);
+    expect(report.edges).toBeGreaterThan(0);
+    expect(report.similarity.histogram.reduce((sum: number, b: { count: number }) => sum + b.count, 0)).toBe(report.edges);
+
+    const openApi = (await (await fetch(`${workerUrl}/docs/openapi.json`)).json()) as any;
+    expect(Object.keys(openApi.paths)).toEqual(expect.arrayContaining(['/students/{id}/neighbors', '/graph/report']));
+
+    const metrics = await (await fetch(`${workerUrl}/metrics`)).text();
+    expect(metrics).toMatch(/similarity_events_dead_lettered_total\{reason="zero-vector"\} [1-9]/);
+    expect(metrics).toMatch(/similarity_events_dead_lettered_total\{reason="invalid-json"\} [1-9]/);
+    expect(metrics).toMatch(/similarity_events_applied_total\{outcome="recomputed"\} [1-9]/);
+    expect(metrics).toMatch(/similarity_event_to_commit_seconds_count [1-9]/);
+    expect(metrics).toMatch(/similarity_consumer_lag\{partition="0"\} 0/);
   });
 
   it('reports ready with both services up, and not ready while the database is down', async () => {

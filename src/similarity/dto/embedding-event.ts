@@ -5,7 +5,8 @@ import { KafkaRecord } from '../../kafka/kafka-record';
 export const MAX_STUDENT_ID_LENGTH = 256;
 export const MAX_EVENT_BYTES = 64 * 1024;
 
-const studentId = z
+/** The rules for a student id, wherever one comes from outside. */
+export const studentIdSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_STUDENT_ID_LENGTH, `must be at most ${MAX_STUDENT_ID_LENGTH} characters`)
@@ -14,7 +15,7 @@ const studentId = z
 
 /** The value of a message on the student embedding topic; unknown fields are ignored. */
 const eventValueSchema = z.object({
-  student_id: studentId,
+  student_id: studentIdSchema,
   event_id: z.string().uuid().optional(),
   version: z.number().int().nonnegative().optional(),
   op: z.enum(['upsert', 'delete']).optional(),
@@ -56,7 +57,7 @@ export function parseEmbeddingRecord(record: KafkaRecord): ParsedRecord {
   const key = record.key?.toString('utf8') ?? null;
   if (record.value === null || record.value.length === 0) {
     if (key === null) return { ok: false, category: 'invalid-key', reason: 'tombstone without a key' };
-    const keyCheck = studentId.safeParse(key);
+    const keyCheck = studentIdSchema.safeParse(key);
     if (!keyCheck.success) return { ok: false, category: 'invalid-key', reason: `key: ${keyCheck.error.issues[0].message}` };
     return { ok: true, event: toEvent(record, { student_id: key, op: 'delete' }) };
   }

@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { ReportingModule } from '../reporting/reporting.module';
+import { GraphStoreModule } from '../similarity/graph-store.module';
+import { NeighborLookup } from './neighbor-lookup';
+import { ReadApiController } from './read-api.controller';
+
+/** HTTP reads of the graph for the Recommendation API and for people. */
+@Module({ imports: [GraphStoreModule, ReportingModule], controllers: [ReadApiController], providers: [NeighborLookup], exports: [NeighborLookup] })
+export class ReadApiModule {}
