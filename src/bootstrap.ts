@@ -16,8 +16,8 @@ export function createKafkaServer(config: AppConfig): BatchingKafkaServer {
       client: kafkaClientOptions(config.kafka),
       consumer: {
         groupId: config.kafka.groupId,
-        sessionTimeout: 30000,
-        heartbeatInterval: 3000,
+        sessionTimeout: config.kafka.sessionTimeoutMs,
+        heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10)),
         maxBytesPerPartition: 1024 * 1024,
         allowAutoTopicCreation: true,
       },
@@ -33,7 +33,8 @@ export function createKafkaServer(config: AppConfig): BatchingKafkaServer {
 export async function createApp(module: unknown = AppModule): Promise<INestApplication> {
   const app = await NestFactory.create(module as never, { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // process.exit (not re-raising the signal) lets pino flush the last log lines of the shutdown.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const config = app.get<AppConfig>(APP_CONFIG);
   app.connectMicroservice({ strategy: createKafkaServer(config) }, { inheritAppConfig: true });
   const openApi = new DocumentBuilder().setTitle('Similarity Worker').setDescription('Read API of the student similarity graph, health and metrics').setVersion('1').build();

@@ -35,6 +35,7 @@ export const configSchema = z
     HNSW_EF_SEARCH: integer(1, 1000).default(100),
     IVFFLAT_PROBES: integer(1, 100000).optional(),
     BATCH_MAX_EVENTS: integer(1, 100000).default(500),
+    KAFKA_SESSION_TIMEOUT_MS: integer(6000, 300000).default(30000),
     MAX_CONSUMER_LAG: integer(0).default(10000),
     HTTP_PORT: integer(0, 65535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -62,6 +63,8 @@ export interface AppConfig {
     topic: string;
     deadLetterTopic: string;
     batchMaxEvents: number;
+    /** How long the group waits for a silent member (a crashed worker) before handing its partitions on. */
+    sessionTimeoutMs: number;
     maxConsumerLag: number;
   };
   graph: {
@@ -125,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       topic: c.STUDENT_EMBEDDING_TOPIC,
       deadLetterTopic: c.DEAD_LETTER_TOPIC ?? `${c.STUDENT_EMBEDDING_TOPIC}.dlq`,
       batchMaxEvents: c.BATCH_MAX_EVENTS,
+      sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
       maxConsumerLag: c.MAX_CONSUMER_LAG,
     },
     graph: {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Kafka, Producer } from 'kafkajs';
+import { IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -7,6 +7,13 @@ import { kafkaClientOptions } from './kafka-client-options';
 import { Rejection } from '../similarity/dto/embedding-event';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { KafkaRecord } from './kafka-record';
+
+/**
+ * Values above this are cut in the dead letter, so a huge poison record cannot make the
+ * dead-letter topic refuse it (and stall the partition); the full value stays on the source topic
+ * at the partition and offset the headers name.
+ */
+export const MAX_DEAD_LETTER_VALUE_BYTES = 512 * 1024;
 
 /** Headers a dead letter carries besides the original ones. */
 export const DeadLetterHeaders = {
@@ -16,6 +23,7 @@ export const DeadLetterHeaders = {
   sourcePartition: 'x-source-partition',
   sourceOffset: 'x-source-offset',
   failedAt: 'x-failed-at',
+  originalBytes: 'x-original-value-bytes',
 } as const;
 
 /** Publishes rejected records to the dead-letter topic with their original key, value and headers. */
@@ -47,23 +55,30 @@ export class DeadLetterPublisher implements OnModuleInit, OnApplicationShutdown 
     await this.producer.send({
       topic: this.config.kafka.deadLetterTopic,
       acks: -1,
-      messages: rejections.map(({ record, rejection }) => ({
-        key: record.key,
-        value: record.value,
-        headers: {
-          ...record.headers,
-          [DeadLetterHeaders.reason]: rejection.reason,
-          [DeadLetterHeaders.category]: rejection.category,
-          [DeadLetterHeaders.sourceTopic]: record.topic,
-          [DeadLetterHeaders.sourcePartition]: String(record.partition),
-          [DeadLetterHeaders.sourceOffset]: record.offset,
-          [DeadLetterHeaders.failedAt]: failedAt,
-        },
-      })),
+      messages: rejections.map(({ record, rejection }) => deadLetterMessage(record, rejection, failedAt)),
     });
     for (const { record, rejection } of rejections) {
       this.metrics.eventsDeadLettered.inc({ reason: rejection.category });
       this.logger.warn({ partition: record.partition, offset: record.offset, ...rejection, deadLetterTopic: this.config.kafka.deadLetterTopic }, 'event dead-lettered');
     }
   }
+}
+
+/** The dead letter of a record: its key, (possibly cut) value and headers, plus why and where from. */
+export function deadLetterMessage(record: KafkaRecord, rejection: Rejection, failedAt: string): Message {
+  const oversized = record.value !== null && record.value.length > MAX_DEAD_LETTER_VALUE_BYTES;
+  return {
+    key: record.key,
+    value: oversized ? record.value!.subarray(0, MAX_DEAD_LETTER_VALUE_BYTES) : record.value,
+    headers: {
+      ...record.headers,
+      ...(oversized ? { [DeadLetterHeaders.originalBytes]: String(record.value!.length) } : {}),
+      [DeadLetterHeaders.reason]: rejection.reason,
+      [DeadLetterHeaders.category]: rejection.category,
+      [DeadLetterHeaders.sourceTopic]: record.topic,
+      [DeadLetterHeaders.sourcePartition]: String(record.partition),
+      [DeadLetterHeaders.sourceOffset]: record.offset,
+      [DeadLetterHeaders.failedAt]: failedAt,
+    } as IHeaders,
+  };
 }

@@ -11,6 +11,8 @@ describe('classifyFailure', () => {
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
     ['a pool that cannot connect', new Error('timeout exceeded when trying to connect')],
     ['a TypeORM error wrapping a driver error', Object.assign(new Error('query failed'), { driverError: pgError('57P01') })],
+    ['a missing table (schema not migrated)', pgError('42P01', 'relation "student_neighbor_pools" does not exist')],
+    ['a missing permission', pgError('42501', 'permission denied for table student_similarity')],
   ])('treats %s as the database being unavailable', (_, error) => {
     expect(classifyFailure(error)).toBe('unavailable');
   });

@@ -1,0 +1,251 @@
+import { execFileSync } from 'node:child_process';
+import { Kafka } from 'kafkajs';
+import { seededRandom } from '../../bench/synthetic-vectors';
+import { graphViolations } from '../support/graph-check';
+import { TestEnvironment } from '../support/harness';
+import { UpstreamSimulator } from '../support/upstream-simulator';
+import { waitFor } from '../support/wait-for';
+import { freePort, WorkerProcess } from '../support/worker-process';
+import { FaultRow, reportFaultTable } from './fault-table';
+
+const K = 10;
+const THRESHOLD = 0.15;
+const SECRET = 's3cret-Pa55word';
+const rows: FaultRow[] = [];
+
+function services(action: 'start' | 'stop', which: 'postgres' | 'kafka'): void {
+  execFileSync('bash', [`scripts/services/${action}.sh`, which], { stdio: 'inherit' });
+}
+
+async function deadLetters(env: TestEnvironment): Promise<{ key: string | null; category: string }[]> {
+  const offsets = await env.admin.fetchTopicOffsets(env.deadLetterTopic);
+  const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  if (total === 0) return [];
+  const consumer = new Kafka({ clientId: 'fault-dlq', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: 0 }).consumer({ groupId: `${env.name}-dlq-${Date.now()}` });
+  const letters: { key: string | null; category: string }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: env.deadLetterTopic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void letters.push({ key: message.key?.toString() ?? null, category: message.headers!['x-dead-letter-category']!.toString() }) });
+  try {
+    await waitFor(async () => letters.length >= total, `${total} dead letters`, 30000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return letters;
+}
+
+/** Waits for the group to catch up; a timeout counts as a stall instead of failing at once. */
+async function drained(env: TestEnvironment, timeoutMs = 120000): Promise<number> {
+  try {
+    await env.waitUntilConsumed(timeoutMs);
+    return 0;
+  } catch {
+    return 1;
+  }
+}
+
+describe('fault suite: nothing lost, nothing wrong, never stalled', () => {
+  afterAll(() => {
+    reportFaultTable(rows);
+  });
+
+  it('bad input: each kind is dead-lettered or applied safely, and the good event after it still lands', async () => {
+    const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD) });
+    await env.setUp(2);
+    const worker = new WorkerProcess({ ...env.env, LOG_LEVEL: 'info' }, await freePort());
+    try {
+      const upstream = new UpstreamSimulator(env, seededRandom(31), 120);
+      await upstream.seed();
+      await worker.start();
+      await env.waitUntilConsumed();
+
+      const hostileId = "x'); DROP TABLE student_similarity; --";
+      const zeroId = 'zero-vector-student';
+      await env.writeEmbeddings([{ studentId: hostileId, vector: upstream.vectors.get('s-0001')!.map((x) => x * 2) }]);
+      await env.writeEmbeddings([{ studentId: zeroId, vector: new Array(384).fill(0) }]);
+      const refusedWrites: Record<string, string> = {};
+      for (const [name, vector] of [['NaN', [NaN, ...new Array(383).fill(0.1)]], ['Infinity', [Infinity, ...new Array(383).fill(0.1)]], ['wrong dimension', [0.1, 0.2, 0.3]]] as const) {
+        await env.writeEmbeddings([{ studentId: `bad-${name}`, vector: [...vector] }]).then(
+          () => (refusedWrites[name] = 'accepted'),
+          (error: Error) => (refusedWrites[name] = error.message),
+        );
+      }
+      const cases: { fault: string; key: string | null; value: string | Buffer | null; dead: string | null }[] = [
+        { fault: 'malformed JSON', key: 'a', value: '{"student_id": "a",', dead: 'invalid-json' },
+        { fault: 'JSON that is not an object (array)', key: 'a', value: '[1,2,3]', dead: 'invalid-json' },
+        { fault: 'JSON that is not an object (number)', key: 'a', value: '42', dead: 'invalid-json' },
+        { fault: 'missing student_id', key: 'a', value: '{"version": 1}', dead: 'invalid-field' },
+        { fault: 'empty student_id', key: null, value: '{"student_id": ""}', dead: 'invalid-field' },
+        { fault: 'student_id over 256 characters', key: null, value: JSON.stringify({ student_id: 'y'.repeat(300) }), dead: 'invalid-field' },
+        { fault: 'control characters in student_id', key: null, value: JSON.stringify({ student_id: 'a\u0007b' }), dead: 'invalid-field' },
+        { fault: 'unknown op', key: 's-0002', value: '{"student_id": "s-0002", "op": "merge"}', dead: 'invalid-field' },
+        { fault: 'negative version', key: 's-0002', value: '{"student_id": "s-0002", "version": -1}', dead: 'invalid-field' },
+        { fault: 'non-integer version', key: 's-0002', value: '{"student_id": "s-0002", "version": 1.5}', dead: 'invalid-field' },
+        { fault: 'key and student_id disagree', key: 's-0003', value: '{"student_id": "s-0004"}', dead: 'key-mismatch' },
+        { fault: 'a 10 MB message', key: 's-0002', value: Buffer.alloc(10 * 1024 * 1024, 0x61), dead: 'too-large' },
+        { fault: 'SQL in a student id (applied as data)', key: hostileId, value: JSON.stringify({ student_id: hostileId }), dead: null },
+        { fault: 'student with no embedding (no-op)', key: 'nobody', value: '{"student_id": "nobody"}', dead: null },
+        { fault: 'zero-vector embedding', key: zeroId, value: JSON.stringify({ student_id: zeroId }), dead: 'zero-vector' },
+        { fault: 'NaN / Infinity / wrong-dimension vector (refused at write, event is a no-op)', key: 'bad-NaN', value: '{"student_id": "bad-NaN"}', dead: null },
+      ];
+      // Each bad record is followed, on the same partition, by a good event that must land.
+      const tracked = cases.map((_, i) => `s-${String(10 + i).padStart(4, '0')}`);
+      for (const [i, c] of cases.entries()) {
+        upstream.vectors.set(tracked[i], upstream.vectors.get(tracked[i])!.map((x, d) => x + (d % 5) * 0.003));
+        await env.writeEmbeddings([{ studentId: tracked[i], vector: upstream.vectors.get(tracked[i])!, version: 2 }]);
+        await env.producer.send({
+          topic: env.topic,
+          messages: [
+            { partition: i % 2, key: c.key, value: c.value },
+            { partition: i % 2, key: tracked[i], value: JSON.stringify({ student_id: tracked[i], version: 2 }) },
+          ],
+        });
+      }
+      const stalls = await drained(env);
+      upstream.vectors.set(hostileId, upstream.vectors.get('s-0001')!.map((x) => x * 2));
+      const violations = await graphViolations(env, upstream.vectors, K, THRESHOLD);
+      const letters = await deadLetters(env);
+      const pools = await env.db.query('SELECT student_id FROM student_neighbor_pools WHERE student_id = ANY($1::text[])', [tracked]);
+      const hostile = await env.db.query('SELECT count(*)::int AS n FROM student_similarity WHERE a = $1', [hostileId]);
+
+      for (const [i, c] of cases.entries()) {
+        const landed = pools.rows.some((r: { student_id: string }) => r.student_id === tracked[i]);
+        const deadOk = c.dead === null ? true : letters.some((l) => l.category === c.dead);
+        const note = c.dead ? `dead-lettered as ${c.dead}` : c.fault.startsWith('SQL') ? `stored as data: ${hostile.rows[0].n} neighbours` : c.fault.startsWith('NaN') ? `refused at write by pgvector: ${Object.keys(refusedWrites).filter((k) => refusedWrites[k] !== 'accepted').join(', ')}` : 'no-op';
+        rows.push({ fault: c.fault, count: 1, lost: (landed ? 0 : 1) + (deadOk ? 0 : 1), wrong: 0, stalls, note });
+      }
+      rows.push({ fault: 'graph after all bad input', count: cases.length, lost: 0, wrong: violations.length, stalls, note: 'invariant checked against brute force' });
+
+      expect(stalls).toBe(0);
+      expect(violations).toEqual([]);
+      expect(hostile.rows[0].n).toBeGreaterThan(0);
+      expect(Object.values(refusedWrites).every((m) => m !== 'accepted')).toBe(true);
+      expect(pools.rows).toHaveLength(tracked.length);
+      expect(letters.map((l) => l.category).sort()).toEqual(cases.flatMap((c) => (c.dead ? [c.dead] : [])).sort());
+      expect(worker.output).not.toMatch(/"level":60/);
+    } finally {
+      await worker.stop('SIGTERM');
+      await env.tearDown();
+    }
+  });
+
+  it('SIGKILL 10 times, a broker restart and a database restart during a stream: every event applied, graph exact', async () => {
+    const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '5', BATCH_MAX_EVENTS: '40', MAX_CONSUMER_LAG: '200', RETRY_MAX_DELAY_MS: '1000', KAFKA_SESSION_TIMEOUT_MS: '6000' });
+    await env.setUp(3);
+    const port = await freePort();
+    const workerEnv = { ...env.env, DB_URL: env.databaseUrl.replace('postgres@', `postgres:${SECRET}@`) };
+    let worker = new WorkerProcess(workerEnv, port);
+    const outputs: string[] = [];
+    try {
+      const upstream = new UpstreamSimulator(env, seededRandom(4242), 300);
+      await upstream.seed();
+      await worker.start();
+
+      // 1. SIGKILL mid-stream, ten times, each after the group has committed some progress.
+      let streamDone = false;
+      const streaming = upstream.stream(3000, 25).then(() => (streamDone = true));
+      let kills = 0;
+      let killStalls = 0;
+      for (; kills < 10; kills++) {
+        const before = await committedTotal(env);
+        // A stall: events wait, yet nothing is committed for a minute.
+        const moving = async () => (await committedTotal(env)) > before || (streamDone && (await committedLag(env)) === 0);
+        const progressed = await waitFor(moving, 'progress before a kill', 60000).then(() => true, () => false);
+        if (!progressed) killStalls++;
+        await worker.stop('SIGKILL');
+        outputs.push(worker.output);
+        worker = new WorkerProcess(workerEnv, port);
+        await worker.start();
+      }
+      await streaming;
+      const killDrain = await drained(env);
+      const afterKills = await graphViolations(env, upstream.vectors, K, THRESHOLD);
+      rows.push({ fault: 'worker SIGKILL mid-batch', count: kills, lost: 0, wrong: afterKills.length, stalls: killStalls + killDrain });
+
+      // 2. The broker restarts while the worker runs; then more events.
+      services('stop', 'kafka');
+      services('start', 'kafka');
+      await upstream.stream(600, 50);
+      const brokerStall = await drained(env);
+      const afterBroker = await graphViolations(env, upstream.vectors, K, THRESHOLD);
+      rows.push({ fault: 'Kafka broker restart', count: 1, lost: 0, wrong: afterBroker.length, stalls: brokerStall });
+
+      // 3. The database restarts with a backlog waiting: readiness must say so, then recover.
+      await upstream.stream(800, 100);
+      services('stop', 'postgres');
+      const notReady = await waitFor(async () => (await fetch(`${worker.url}/health/ready`)).status === 503, 'not ready while the database is down', 30000).then(() => true, () => false);
+      const downBody = await (await fetch(`${worker.url}/health/ready`)).text();
+      services('start', 'postgres');
+      const dbStall = await drained(env);
+      const readyAgain = await waitFor(async () => (await fetch(`${worker.url}/health/ready`)).status === 200, 'ready again', 60000).then(() => true, () => false);
+      const afterDb = await graphViolations(env, upstream.vectors, K, THRESHOLD);
+      rows.push({ fault: 'PostgreSQL restart (backlog waiting)', count: 1, lost: 0, wrong: afterDb.length, stalls: dbStall, note: `ready: 503 while down (${notReady}), 200 after (${readyAgain})` });
+
+      // Every valid event was applied: the group committed everything and nothing valid was dead-lettered.
+      const letters = await deadLetters(env);
+      const lag = await committedLag(env);
+      rows[rows.length - 3].lost = rows[rows.length - 2].lost = rows[rows.length - 1].lost = lag + letters.length;
+      const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+      outputs.push(worker.output);
+
+      expect([killStalls, killDrain, brokerStall, dbStall]).toEqual([0, 0, 0, 0]);
+      expect(afterKills).toEqual([]);
+      expect(afterBroker).toEqual([]);
+      expect(afterDb).toEqual([]);
+      expect(letters).toEqual([]);
+      expect(lag).toBe(0);
+      expect(notReady).toBe(true);
+      expect(readyAgain).toBe(true);
+      expect(worker.exits.length + kills).toBeGreaterThanOrEqual(10);
+      // No secret in logs, health output or metrics.
+      const secretSeen = [...outputs, downBody, metrics].some((text) => text.includes(SECRET));
+      rows.push({ fault: 'DB password in logs, /health/ready or /metrics', count: outputs.length + 2, lost: 0, wrong: secretSeen ? 1 : 0, stalls: 0 });
+      expect(secretSeen).toBe(false);
+    } finally {
+      await worker.stop('SIGTERM');
+      await env.tearDown();
+    }
+  });
+
+  it('SIGTERM: the batch in flight finishes and commits, the group is left, within the deadline', async () => {
+    const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), BATCH_MAX_EVENTS: '200', SHUTDOWN_TIMEOUT_MS: '20000' });
+    await env.setUp(1);
+    const worker = new WorkerProcess({ ...env.env, LOG_LEVEL: 'info' }, await freePort());
+    try {
+      const upstream = new UpstreamSimulator(env, seededRandom(8), 400);
+      await worker.start();
+      await upstream.seed();
+      await waitFor(async () => (await committedTotal(env)) > 0, 'the first commit', 60000);
+      const started = Date.now();
+      await worker.stop('SIGTERM');
+      const stoppedMs = Date.now() - started;
+      const committedAtStop = await committedTotal(env);
+      const restarted = new WorkerProcess(env.env, await freePort());
+      await restarted.start();
+      const stall = await drained(env);
+      await restarted.stop('SIGTERM');
+      const violations = await graphViolations(env, upstream.vectors, K, THRESHOLD);
+      rows.push({ fault: 'SIGTERM during a batch', count: 1, lost: 0, wrong: violations.length, stalls: stall, note: `stopped in ${stoppedMs} ms, ${committedAtStop} offsets committed at stop` });
+
+      // Nest closes the app on SIGTERM, then re-raises the signal: a clean exit either way.
+      expect(worker.exits[0].code === 0 || worker.exits[0].signal === 'SIGTERM').toBe(true);
+      expect(worker.output).toMatch(/batch in flight|left the consumer group/);
+      expect(worker.output).toMatch(/left the consumer group/);
+      expect(stoppedMs).toBeLessThan(20000 + 5000);
+      expect(stall).toBe(0);
+      expect(violations).toEqual([]);
+    } finally {
+      await env.tearDown();
+    }
+  });
+});
+
+async function committedTotal(env: TestEnvironment): Promise<number> {
+  const [group] = await env.admin.fetchOffsets({ groupId: env.env.KAFKA_GROUP_ID, topics: [env.topic] });
+  return group.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+async function committedLag(env: TestEnvironment): Promise<number> {
+  const latest = await env.admin.fetchTopicOffsets(env.topic);
+  return latest.reduce((sum, p) => sum + Number(p.high), 0) - (await committedTotal(env));
+}

@@ -1,0 +1,24 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+
+export interface FaultRow {
+  fault: string;
+  count: number;
+  lost: number;
+  wrong: number;
+  stalls: number;
+  note?: string;
+}
+
+/** Prints the table the README shows, and keeps it in .local/ for copying. */
+export function reportFaultTable(rows: FaultRow[]): string {
+  const lines = [
+    '| fault or input tried | count | events lost | wrong rows | stalls | note |',
+    '|---|---:|---:|---:|---:|---|',
+    ...rows.map((r) => `| ${r.fault} | ${r.count} | ${r.lost} | ${r.wrong} | ${r.stalls} | ${r.note ?? ''} |`),
+  ];
+  const table = lines.join('\n');
+  console.log(`\nfault suite\n${table}\n`);
+  mkdirSync('.local', { recursive: true });
+  writeFileSync('.local/fault-table.md', `${table}\n`);
+  return table;
+}
