@@ -7,3 +7,5 @@ bash scripts/ensure-setup.sh
 npx tsc --noEmit -p tsconfig.json
 npx jest --config jest.unit.config.js
 npx jest --config jest.e2e.config.js --runInBand "$@"
+# Restarts the local broker and database and kills workers: runs last, alone.
+npx jest --config jest.faults.config.js --runInBand
