@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-setup.sh
+# The /graph page is checked in a real browser: Debian's Chromium.
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 npx tsc --noEmit -p tsconfig.json
 npx jest --config jest.unit.config.js
 npx jest --config jest.e2e.config.js --runInBand "$@"
