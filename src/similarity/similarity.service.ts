@@ -9,7 +9,8 @@ import { EmbeddingEvent, Rejection } from './dto/embedding-event';
 import { EmbeddingRepository } from './embedding.repository';
 import { coalesceByStudent } from './graph/coalesce-events';
 import { decideEvent, EventDecision } from './graph/event-decision';
-import { NeighborPool, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
+import { Neighbor } from './graph/neighbor';
+import { NeighborPool, poolFromSearch, publicNeighbors, sameNeighbors, samePool } from './graph/neighbor-pool';
 import { PoolOffer, PoolSettings, repairPools } from './graph/repair-pools';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
 import { NeighborListWrite, SimilarityRepository } from './similarity.repository';
@@ -90,77 +91,97 @@ export class SimilarityService {
   }
 
   private async applyInTransaction(db: EntityManager, latest: EmbeddingEvent[]) {
-    const settings = this.settings;
-    const mode = this.config.graph.candidateSearch;
     await this.pools.lockGraph(db);
-
     const states = await this.embeddings.loadStates(db, latest.map((e) => e.studentId), this.config.vectors.dimension);
     const decided: Decided[] = latest.map((event) => ({ event, decision: decideEvent(event, states.get(event.studentId)) }));
     const moved = decided.filter((d) => d.decision.action === 'recompute').map((d) => d.event);
     const removed = decided.filter((d) => d.decision.action === 'remove').map((d) => d.event);
-    const changed = [...moved, ...removed];
-    if (changed.length === 0) return { decided, repairedLists: 0, refills: 0 };
+    if (moved.length + removed.length === 0) return { decided, repairedLists: 0, refills: 0 };
 
-    const changedIds = changed.map((e) => e.studentId);
-    const changedSet = new Set(changedIds);
-    const movedIds = moved.map((e) => e.studentId);
-    const eventOf = new Map(changed.map((e) => [e.studentId, e.eventId]));
-    const deletedRows = decided.filter((d) => d.decision.action === 'remove' && d.decision.deleteEmbedding);
-    await this.embeddings.deleteUpTo(db, deletedRows.map(({ event }) => ({ studentId: event.studentId, version: event.version! })));
+    const leaving = decided.filter((d) => d.decision.action === 'remove' && d.decision.deleteEmbedding);
+    await this.embeddings.deleteUpTo(db, leaving.map(({ event }) => ({ studentId: event.studentId, version: event.version! })));
+    const change = { moved, removed, ids: new Set([...moved, ...removed].map((e) => e.studentId)) };
+    const { freshPools, nearest } = await this.searchFreshPools(db, moved);
+    const { affected, offers } = await this.findOffers(db, change, nearest);
+    const repaired = await this.repairAffected(db, affected, change.ids, offers);
 
-    // The moved students' own pools, searched afresh; in index mode the search reaches further,
-    // since its results are also the candidates for reverse repair.
-    const limit = mode === 'exact' ? settings.capacity : Math.max(settings.capacity, this.config.graph.reverseCandidates);
-    const searched = await this.embeddings.nearest(db, movedIds, { limit, threshold: settings.threshold, mode });
-    const freshPools = new Map(movedIds.map((id) => [id, poolFromSearch(searched.get(id) ?? [], settings.capacity, settings.threshold)]));
-
-    // Pools that held a changed student: it leaves them, and a moved one is offered back at its new similarity.
-    const affected = await this.pools.loadHolding(db, changedIds);
-    const heldPairs = [...affected].flatMap(([studentId, pool]) =>
-      pool.entries.filter((n) => changedSet.has(n.studentId)).map((n) => ({ studentId, otherId: n.studentId })),
-    );
-    const offers: PoolOffer[] = (await this.embeddings.pairSimilarities(db, heldPairs)).map((p) => ({
-      studentId: p.studentId,
-      candidate: { studentId: p.otherId, similarity: p.similarity },
-    }));
-
-    // Pools a moved student may newly enter: exactly (a scan against every pool's bound), or from
-    // its own fresh pool (cosine is symmetric, so most reverse neighbours are forward ones).
-    if (mode === 'exact') {
-      offers.push(...(await this.pools.exactReverseOffers(db, movedIds, changedIds, settings.threshold)));
-    } else {
-      for (const [movedId, nearest] of searched) {
-        for (const n of nearest) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
-      }
-    }
-    const notLoaded = [...new Set(offers.map((o) => o.studentId))].filter((id) => !affected.has(id) && !changedSet.has(id));
-    for (const [id, pool] of await this.pools.load(db, notLoaded)) affected.set(id, pool);
-
-    const repaired = repairPools(affected, changedSet, offers, settings);
+    const eventOf = new Map([...moved, ...removed].map((e) => [e.studentId, e.eventId]));
     const firstOfferTo = new Map<string, string>();
     for (const offer of offers) if (!firstOfferTo.has(offer.studentId)) firstOfferTo.set(offer.studentId, offer.candidate.studentId);
-    const refillIds = [...repaired].filter(([, r]) => r.needsRefill).map(([id]) => id);
-    const refilled = await this.embeddings.nearest(db, refillIds, { limit: settings.capacity, threshold: settings.threshold, mode });
-
+    const { k } = this.settings;
     const poolsToSave = new Map(freshPools);
-    const lists: NeighborListWrite[] = moved.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: publicNeighbors(freshPools.get(e.studentId)!, settings.k) }));
-    lists.push(...removed.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: [] })));
-    for (const [studentId, outcome] of repaired) {
-      const pool: NeighborPool = outcome.needsRefill ? poolFromSearch(refilled.get(studentId) ?? [], settings.capacity, settings.threshold) : outcome.pool;
+    const lists: NeighborListWrite[] = [
+      ...moved.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: publicNeighbors(freshPools.get(e.studentId)!, k) })),
+      ...removed.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: [] })),
+    ];
+    for (const [studentId, pool] of repaired.pools) {
       const stored = affected.get(studentId)!;
       if (samePool(pool, stored)) continue;
       poolsToSave.set(studentId, pool);
-      const before = publicNeighbors(stored, settings.k);
-      const after = publicNeighbors(pool, settings.k);
-      if (!samePool({ entries: before, bound: null }, { entries: after, bound: null })) {
-        const cause = stored.entries.find((n) => changedSet.has(n.studentId))?.studentId ?? firstOfferTo.get(studentId)!;
+      const after = publicNeighbors(pool, k);
+      if (!sameNeighbors(publicNeighbors(stored, k), after)) {
+        const cause = stored.entries.find((n) => change.ids.has(n.studentId))?.studentId ?? firstOfferTo.get(studentId)!;
         lists.push({ studentId, eventId: eventOf.get(cause)!, neighbors: after });
       }
     }
     await this.pools.save(db, poolsToSave);
     await this.pools.delete(db, removed.map((e) => e.studentId));
     await this.similarities.replaceLists(db, lists);
-    return { decided, repairedLists: lists.length - changed.length, refills: refillIds.length };
+    return { decided, repairedLists: lists.length - moved.length - removed.length, refills: repaired.refills };
+  }
+
+  /**
+   * The moved students' own pools, searched afresh. In index mode the search reaches further
+   * than the pool, since its results are also the candidates for reverse repair.
+   */
+  private async searchFreshPools(db: EntityManager, moved: EmbeddingEvent[]) {
+    const { capacity, threshold } = this.settings;
+    const mode = this.config.graph.candidateSearch;
+    const limit = mode === 'exact' ? capacity : Math.max(capacity, this.config.graph.reverseCandidates);
+    const nearest = await this.embeddings.nearest(db, moved.map((e) => e.studentId), { limit, threshold, mode });
+    const freshPools = new Map(moved.map((e) => [e.studentId, poolFromSearch(nearest.get(e.studentId) ?? [], capacity, threshold)]));
+    return { freshPools, nearest };
+  }
+
+  /**
+   * The pools the change touches, and what to offer them: a changed student leaves every pool
+   * that held it, and a moved one is offered back at its new similarity; a moved student is also
+   * offered to every pool it may newly enter, found exactly (a scan against every pool's bound)
+   * or from its own nearest (cosine is symmetric, so most reverse neighbours are forward ones).
+   */
+  private async findOffers(db: EntityManager, change: { moved: EmbeddingEvent[]; ids: Set<string> }, nearest: Map<string, Neighbor[]>) {
+    const changedIds = [...change.ids];
+    const movedIds = change.moved.map((e) => e.studentId);
+    const affected = await this.pools.loadHolding(db, changedIds);
+    const heldPairs = [...affected].flatMap(([studentId, pool]) =>
+      pool.entries.filter((n) => change.ids.has(n.studentId)).map((n) => ({ studentId, otherId: n.studentId })),
+    );
+    const offers: PoolOffer[] = (await this.embeddings.pairSimilarities(db, heldPairs)).map((p) => ({
+      studentId: p.studentId,
+      candidate: { studentId: p.otherId, similarity: p.similarity },
+    }));
+    if (this.config.graph.candidateSearch === 'exact') {
+      offers.push(...(await this.pools.exactReverseOffers(db, movedIds, changedIds, this.settings.threshold)));
+    } else {
+      for (const [movedId, found] of nearest) {
+        for (const n of found) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
+      }
+    }
+    const notLoaded = [...new Set(offers.map((o) => o.studentId))].filter((id) => !affected.has(id) && !change.ids.has(id));
+    for (const [id, pool] of await this.pools.load(db, notLoaded)) affected.set(id, pool);
+    return { affected, offers };
+  }
+
+  /** Applies the pool rules, then searches afresh for the pools that fell below K. */
+  private async repairAffected(db: EntityManager, affected: Map<string, NeighborPool>, changedIds: Set<string>, offers: PoolOffer[]) {
+    const { capacity, threshold } = this.settings;
+    const repaired = repairPools(affected, changedIds, offers, this.settings);
+    const refillIds = [...repaired].filter(([, r]) => r.needsRefill).map(([id]) => id);
+    const refilled = await this.embeddings.nearest(db, refillIds, { limit: capacity, threshold, mode: this.config.graph.candidateSearch });
+    const pools = new Map(
+      [...repaired].map(([id, r]) => [id, r.needsRefill ? poolFromSearch(refilled.get(id) ?? [], capacity, threshold) : r.pool]),
+    );
+    return { pools, refills: refillIds.length };
   }
 
   private logDecision(event: EmbeddingEvent, decision: EventDecision, durationMs: number): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { bruteForceGraph, listDifferences } from '../support/brute-force';
+import { compareWithExact } from '../../src/verification/list-comparison';
+import { bruteForceGraph } from '../support/brute-force';
 import { runCli } from '../support/cli';
 import { TestEnvironment } from '../support/harness';
 import { clusteredVectors, seededRandom } from '../../bench/synthetic-vectors';
@@ -46,7 +47,7 @@ describe('similarity worker end to end (real Kafka, real PostgreSQL+pgvector)', 
       expect(list.length).toBeLessThanOrEqual(K);
       expect(list.every((n) => n.similarity >= THRESHOLD - 1e-6)).toBe(true);
       expect(list.every((n) => n.lastEvent === eventIds.get(studentId))).toBe(true);
-      for (const p of listDifferences(list, expected)) problems.push(`${studentId}: ${p}`);
+      for (const p of compareWithExact(studentId, list, expected).problems) problems.push(`${studentId}: ${p}`);
     }
     expect(problems).toEqual([]);
     // The data must exercise the threshold, or this test proves less than it claims.

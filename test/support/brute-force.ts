@@ -28,26 +28,3 @@ export function bruteForceGraph(vectors: Map<string, number[]>, k: number, thres
   }
   return graph;
 }
-
-/**
- * Differences between a stored list and the exact one. Two neighbours whose exact similarities
- * are within `tolerance` may swap places (float32 storage cannot order them reliably), and one
- * at the cut-off may be replaced by an equally similar one.
- */
-export function listDifferences(stored: Neighbor[], exact: Neighbor[], tolerance = 1e-4): string[] {
-  const problems: string[] = [];
-  if (stored.length !== exact.length) problems.push(`has ${stored.length} neighbours, expected ${exact.length}`);
-  const n = Math.min(stored.length, exact.length);
-  for (let i = 0; i < n; i++) {
-    const s = stored[i];
-    const e = exact[i];
-    if (Math.abs(s.similarity - e.similarity) > tolerance) {
-      problems.push(`rank ${i}: ${s.studentId}@${s.similarity.toFixed(5)} but exact ${e.studentId}@${e.similarity.toFixed(5)}`);
-    } else if (s.studentId !== e.studentId) {
-      const tieOfExact = exact.some((x) => x.studentId === s.studentId && Math.abs(x.similarity - s.similarity) <= tolerance);
-      const atCutoff = Math.abs(exact[exact.length - 1].similarity - s.similarity) <= tolerance;
-      if (!tieOfExact && !atCutoff) problems.push(`rank ${i}: ${s.studentId} but exact ${e.studentId}`);
-    }
-  }
-  return problems;
-}

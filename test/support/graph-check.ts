@@ -1,4 +1,5 @@
-import { bruteForceGraph, listDifferences } from './brute-force';
+import { compareWithExact } from '../../src/verification/list-comparison';
+import { bruteForceGraph } from './brute-force';
 import { TestEnvironment } from './harness';
 
 /**
@@ -11,7 +12,7 @@ export async function graphViolations(env: TestEnvironment, vectors: Map<string,
   const exact = bruteForceGraph(vectors, k, threshold);
   const problems: string[] = [];
   for (const [studentId, expected] of exact) {
-    for (const p of listDifferences(stored.get(studentId) ?? [], expected)) problems.push(`${studentId}: ${p}`);
+    for (const p of compareWithExact(studentId, stored.get(studentId) ?? [], expected).problems) problems.push(`${studentId}: ${p}`);
   }
   for (const [studentId, list] of stored) {
     if (!vectors.has(studentId)) problems.push(`${studentId} left but still has ${list.length} neighbours`);

@@ -55,7 +55,15 @@ export function publicNeighbors(pool: NeighborPool, k: number): Neighbor[] {
   return pool.entries.slice(0, k);
 }
 
+function sameNeighbor(x: Neighbor | null, y: Neighbor | null): boolean {
+  return x === y || (!!x && !!y && x.studentId === y.studentId && x.similarity === y.similarity);
+}
+
+/** Same students at the same similarities, in the same order. */
+export function sameNeighbors(x: Neighbor[], y: Neighbor[]): boolean {
+  return x.length === y.length && x.every((n, i) => sameNeighbor(n, y[i]));
+}
+
 export function samePool(x: NeighborPool, y: NeighborPool): boolean {
-  const sameNeighbor = (a: Neighbor | null, b: Neighbor | null) => a === b || (!!a && !!b && a.studentId === b.studentId && a.similarity === b.similarity);
-  return sameNeighbor(x.bound, y.bound) && x.entries.length === y.entries.length && x.entries.every((n, i) => sameNeighbor(n, y.entries[i]));
+  return sameNeighbor(x.bound, y.bound) && sameNeighbors(x.entries, y.entries);
 }
