@@ -29,7 +29,7 @@ export const configSchema = z
     MAX_NEIGHBORS: integer(1, 1000).default(15),
     NEIGHBOR_RESERVE: integer(0, 1000).default(15),
     EMBEDDING_DIM: integer(1, 16000).default(384),
-    CANDIDATE_SEARCH: z.enum(['exact', 'index']).default('exact'),
+    CANDIDATE_SEARCH: z.enum(['exact', 'index']).default('index'),
     REVERSE_CANDIDATES: integer(1, 10000).default(64),
     VECTOR_INDEX: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
     HNSW_EF_SEARCH: integer(1, 1000).default(100),

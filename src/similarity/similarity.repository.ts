@@ -11,6 +11,14 @@ export interface NeighborListWrite {
   eventId: string;
 }
 
+/** The rows of one student's list that change: written (new or re-scored) or dropped. */
+export interface NeighborListChange {
+  studentId: string;
+  upserts: Neighbor[];
+  removals: string[];
+  eventId: string;
+}
+
 /** All SQL on student_similarity, the public graph that downstream readers use. */
 @Injectable()
 export class SimilarityRepository {
@@ -48,6 +56,26 @@ export class SimilarityRepository {
           AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS n(a, b) WHERE n.a = s.a AND n.b = s.b)`,
       [lists.map((list) => list.studentId), a, b],
     );
+    await this.upsertRows(db, a, b, sim, lastEvent);
+  }
+
+  /**
+   * Applies known changes to lists whose current rows the caller knows (the repaired lists of a
+   * batch): only the rows that change are sent, not whole lists.
+   */
+  async applyChanges(db: EntityManager, changes: NeighborListChange[]): Promise<void> {
+    const dropped = changes.flatMap((c) => c.removals.map((b) => [c.studentId, b]));
+    if (dropped.length > 0) {
+      await db.query('DELETE FROM student_similarity s USING unnest($1::text[], $2::text[]) AS d(a, b) WHERE s.a = d.a AND s.b = d.b', [
+        dropped.map(([a]) => a),
+        dropped.map(([, b]) => b),
+      ]);
+    }
+    const written = changes.flatMap((c) => c.upserts.map((n) => ({ a: c.studentId, n, eventId: c.eventId })));
+    await this.upsertRows(db, written.map((w) => w.a), written.map((w) => w.n.studentId), written.map((w) => w.n.similarity), written.map((w) => w.eventId));
+  }
+
+  private async upsertRows(db: EntityManager, a: string[], b: string[], sim: number[], lastEvent: string[]): Promise<void> {
     if (a.length === 0) return;
     await db.query(
       `INSERT INTO student_similarity AS s (a, b, sim, last_event, updated_at)

@@ -10,10 +10,10 @@ import { EmbeddingRepository } from './embedding.repository';
 import { coalesceByStudent } from './graph/coalesce-events';
 import { decideEvent, EventDecision } from './graph/event-decision';
 import { Neighbor } from './graph/neighbor';
-import { NeighborPool, poolFromSearch, publicNeighbors, sameNeighbors, samePool } from './graph/neighbor-pool';
+import { listChange, NeighborPool, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
 import { PoolOffer, PoolSettings, repairPools } from './graph/repair-pools';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
-import { NeighborListWrite, SimilarityRepository } from './similarity.repository';
+import { NeighborListChange, NeighborListWrite, SimilarityRepository } from './similarity.repository';
 
 export interface BatchOutcome {
   events: number;
@@ -114,20 +114,22 @@ export class SimilarityService {
       ...moved.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: publicNeighbors(freshPools.get(e.studentId)!, k) })),
       ...removed.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: [] })),
     ];
+    const repairedLists: NeighborListChange[] = [];
     for (const [studentId, pool] of repaired.pools) {
       const stored = affected.get(studentId)!;
       if (samePool(pool, stored)) continue;
       poolsToSave.set(studentId, pool);
-      const after = publicNeighbors(pool, k);
-      if (!sameNeighbors(publicNeighbors(stored, k), after)) {
+      const { upserts, removals } = listChange(publicNeighbors(stored, k), publicNeighbors(pool, k));
+      if (upserts.length + removals.length > 0) {
         const cause = stored.entries.find((n) => change.ids.has(n.studentId))?.studentId ?? firstOfferTo.get(studentId)!;
-        lists.push({ studentId, eventId: eventOf.get(cause)!, neighbors: after });
+        repairedLists.push({ studentId, eventId: eventOf.get(cause)!, upserts, removals });
       }
     }
     await this.pools.save(db, poolsToSave);
     await this.pools.delete(db, removed.map((e) => e.studentId));
     await this.similarities.replaceLists(db, lists);
-    return { decided, repairedLists: lists.length - moved.length - removed.length, refills: repaired.refills };
+    await this.similarities.applyChanges(db, repairedLists);
+    return { decided, repairedLists: repairedLists.length, refills: repaired.refills };
   }
 
   /**

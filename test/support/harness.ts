@@ -37,6 +37,8 @@ export class TestEnvironment {
       KAFKA_GROUP_ID: `${this.name}_group`,
       STUDENT_EMBEDDING_TOPIC: this.topic,
       HTTP_PORT: '0',
+      // The tests compare with brute force to the row; index mode is tested where it is named.
+      CANDIDATE_SEARCH: 'exact',
       ...this.overrides,
     };
   }

@@ -1,5 +1,5 @@
 import { Neighbor, topNeighbors } from '../../src/similarity/graph/neighbor';
-import { NeighborPool, offerToPool, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
+import { listChange, NeighborPool, offerToPool, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
 import { repairPools } from '../../src/similarity/graph/repair-pools';
 import { seededRandom } from '../../bench/synthetic-vectors';
 
@@ -123,5 +123,17 @@ describe('repairPools', () => {
         expect(publicNeighbors(pools.get(x)!, K)).toEqual(expected);
       }
     }
+  });
+});
+
+describe('listChange', () => {
+  it('writes only new or re-scored entries and drops only those that left', () => {
+    const previous = [n('a', 0.9), n('b', 0.8), n('c', 0.7)];
+    const next = [n('a', 0.9), n('d', 0.85), n('b', 0.75)];
+    expect(listChange(previous, next)).toEqual({ upserts: [n('d', 0.85), n('b', 0.75)], removals: ['c'] });
+  });
+
+  it('finds nothing to do for an unchanged list', () => {
+    expect(listChange([n('a', 0.5)], [n('a', 0.5)])).toEqual({ upserts: [], removals: [] });
   });
 });

@@ -60,10 +60,20 @@ function sameNeighbor(x: Neighbor | null, y: Neighbor | null): boolean {
 }
 
 /** Same students at the same similarities, in the same order. */
-export function sameNeighbors(x: Neighbor[], y: Neighbor[]): boolean {
+function sameNeighbors(x: Neighbor[], y: Neighbor[]): boolean {
   return x.length === y.length && x.every((n, i) => sameNeighbor(n, y[i]));
 }
 
 export function samePool(x: NeighborPool, y: NeighborPool): boolean {
   return sameNeighbor(x.bound, y.bound) && sameNeighbors(x.entries, y.entries);
+}
+
+/** What turns the public list `previous` into `next`: entries to write (new or re-scored), and students to drop. */
+export function listChange(previous: Neighbor[], next: Neighbor[]): { upserts: Neighbor[]; removals: string[] } {
+  const before = new Map(previous.map((n) => [n.studentId, n.similarity]));
+  const after = new Set(next.map((n) => n.studentId));
+  return {
+    upserts: next.filter((n) => before.get(n.studentId) !== n.similarity),
+    removals: previous.filter((n) => !after.has(n.studentId)).map((n) => n.studentId),
+  };
 }
