@@ -26,6 +26,7 @@ export function createKafkaServer(config: AppConfig): BatchingKafkaServer {
     routes: { [config.kafka.topic]: STUDENT_EMBEDDING_EVENTS },
     maxBatchSize: config.kafka.batchMaxEvents,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
   });
 }
 

@@ -36,6 +36,7 @@ export const configSchema = z
     IVFFLAT_PROBES: integer(1, 100000).optional(),
     BATCH_MAX_EVENTS: integer(1, 100000).default(500),
     KAFKA_SESSION_TIMEOUT_MS: integer(6000, 300000).default(30000),
+    KAFKA_PARTITIONS_CONCURRENTLY: integer(1, 1000).default(3),
     MAX_CONSUMER_LAG: integer(0).default(10000),
     HTTP_PORT: integer(0, 65535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -65,6 +66,8 @@ export interface AppConfig {
     batchMaxEvents: number;
     /** How long the group waits for a silent member (a crashed worker) before handing its partitions on. */
     sessionTimeoutMs: number;
+    /** Partitions one worker handles at once (graph transactions still take turns). */
+    partitionsConcurrently: number;
     maxConsumerLag: number;
   };
   graph: {
@@ -129,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       deadLetterTopic: c.DEAD_LETTER_TOPIC ?? `${c.STUDENT_EMBEDDING_TOPIC}.dlq`,
       batchMaxEvents: c.BATCH_MAX_EVENTS,
       sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
+      partitionsConcurrently: c.KAFKA_PARTITIONS_CONCURRENTLY,
       maxConsumerLag: c.MAX_CONSUMER_LAG,
     },
     graph: {

@@ -12,6 +12,11 @@ export interface BatchingKafkaServerOptions {
   maxBatchSize: number;
   /** On close, the longest wait for the batch in flight before leaving the group anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * Partitions handled at once. Graph transactions still run one at a time (advisory lock), but
+   * fetching, parsing and offset commits of one partition overlap another's transaction.
+   */
+  partitionsConsumedConcurrently: number;
 }
 
 /**
@@ -22,7 +27,7 @@ export interface BatchingKafkaServerOptions {
  */
 export class BatchingKafkaServer extends ServerKafka {
   private readonly batchLogger = new Logger(BatchingKafkaServer.name);
-  private inFlight: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
 
   constructor(private readonly batching: BatchingKafkaServerOptions) {
@@ -39,13 +44,14 @@ export class BatchingKafkaServer extends ServerKafka {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.batching.partitionsConsumedConcurrently,
       eachBatch: async (payload) => {
         const work = this.handleBatch(consumer, payload);
-        this.inFlight = work;
+        this.inFlight.add(work);
         try {
           await work;
         } finally {
-          this.inFlight = null;
+          this.inFlight.delete(work);
         }
       },
     });
@@ -58,11 +64,12 @@ export class BatchingKafkaServer extends ServerKafka {
   override async close(): Promise<void> {
     this.stopping = true;
     const started = Date.now();
-    if (this.inFlight) {
-      this.batchLogger.log(`waiting up to ${this.batching.shutdownTimeoutMs} ms for the batch in flight`);
+    if (this.inFlight.size > 0) {
+      this.batchLogger.log(`waiting up to ${this.batching.shutdownTimeoutMs} ms for ${this.inFlight.size} batch(es) in flight`);
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), this.batching.shutdownTimeoutMs)));
-      const finished = await Promise.race([this.inFlight.then(() => 'finished' as const, () => 'failed' as const), deadline]);
+      const settled = Promise.allSettled([...this.inFlight]).then((results) => (results.some((r) => r.status === 'rejected') ? ('failed' as const) : ('finished' as const)));
+      const finished = await Promise.race([settled, deadline]);
       clearTimeout(timer);
       this.batchLogger.log(`batch in flight ${finished === 'deadline' ? 'abandoned at the deadline (it will be redelivered)' : finished} after ${Date.now() - started} ms`);
     }

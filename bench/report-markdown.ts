@@ -1,0 +1,109 @@
+import { MISSED_BUCKETS } from './graph-quality';
+import { mb } from './index-phase';
+import { ServiceRun, W1Results } from './w1-results';
+
+const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+const table = (header: string[], rows: (string | number)[][]) =>
+  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+
+/** The results as a markdown report: targets first, then every measured table. */
+export function renderMarkdown(r: W1Results, chartFile: string): string {
+  const { service: s, baselines: b } = r;
+  const services = [s, ...(r.serviceOtherMode ? [r.serviceOtherMode] : [])];
+  const sections = [
+    `# W1 benchmark: ${r.options.students.toLocaleString('en')} students x ${r.dimension} dims, ${r.options.events.toLocaleString('en')} events`,
+    `Run ${r.startedAt} to ${r.finishedAt}. K = ${r.k}, threshold ${r.threshold}, seed ${r.options.seed}.`,
+    `**Data:** ${r.data.synthetic ? '**' + r.data.description + '**' : r.data.description}.`,
+    `**Machine:** ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB RAM, ${r.machine.os}; Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, pgvector ${r.machine.pgvector}, Kafka ${r.machine.kafka}. Shared, noisy machine (other work ran at the same time).`,
+    `**Service measured:** ${s.source.from === 'commit' ? `commit \`${s.source.commit}\`` : `working tree at \`${s.source.commit}\`${s.source.dirty ? ' with uncommitted changes in src/ or migrations/' : ''}`}, compiled with tsc, run with plain node.`,
+    `**Worker settings (default run):** ${Object.entries(s.settings).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` +
+      (r.serviceOtherMode ? ` The extra run changes only \`CANDIDATE_SEARCH=${r.serviceOtherMode.settings.CANDIDATE_SEARCH}\`.` : ''),
+    `![W1 chart](${chartFile})`,
+    '## Targets (the service with its default settings)',
+    table(['what', 'target', 'measured', 'met'], r.targets.map((t) => [t.name, t.target, t.measured, t.met ? 'yes' : '**no**'])),
+    '## Throughput and latency',
+    table(
+      ['runner', 'events', 'events/s', 'vs (b)', 'vs (a)', 'latency p50 / p95 / p99 (ms)', 'search plan'],
+      [
+        ...services.map((x) => [
+          x.label,
+          x.throughput.events,
+          f(x.throughput.eventsPerSecond),
+          `${f(x.throughput.eventsPerSecond / b.b.eventsPerSecond, 2)}x`,
+          `${f(x.throughput.eventsPerSecond / b.a.eventsPerSecond, 2)}x`,
+          `${f(x.latency.latencyMs.p50)} / ${f(x.latency.latencyMs.p95)} / ${f(x.latency.latencyMs.p99)} (event to commit at ${x.latency.targetRate}/s)`,
+          'see profile',
+        ]),
+        ...(['b', 'a'] as const).map((k) => [
+          `baseline (${k}): ${b[k].description}`,
+          b[k].events,
+          f(b[k].eventsPerSecond),
+          '',
+          '',
+          `${f(b[k].latencyMs.p50)} / ${f(b[k].latencyMs.p95)} / ${f(b[k].latencyMs.p99)} (handler per event)`,
+          b[k].planTop,
+        ]),
+      ],
+    ),
+    `Service: end to end, from the first publish to the last committed offset (upstream row writes included; events published in chunks of 500, each chunk after its rows). ` +
+      `Baselines: time in the handler only (the upstream row write before each event is not counted), one event at a time on one connection.`,
+    ...services.map(
+      (x) =>
+        `${x.label}: latency over ${x.latency.events} events at ${x.latency.targetRate}/s (achieved ${f(x.latency.achievedRate, 0)}/s), mean poll interval ${f(x.latency.pollIntervalMs, 2)} ms; ` +
+        `the worker's own histogram (record timestamp to commit) over the same phase gives a mean of ${f(latencyPhaseMeanMs(x))} ms (bench: ${f(x.latency.latencyMs.mean)} ms). ` +
+        (x.throughput.eventsPerSecond < x.latency.targetRate
+          ? `It sustains only ${f(x.throughput.eventsPerSecond, 0)} events/s, less than the ${x.latency.targetRate}/s of this phase: its queue grows during the phase, so these latencies measure the backlog. `
+          : '') +
+        `Peak RSS (VmHWM of the worker's node process, compiled JS): **${f(x.peakRssBytes / 2 ** 20, 0)} MB** (${f(x.peakRssAfterSustainedBytes / 2 ** 20, 0)} MB already after the sustained phase). Initial graph (CLI \`rebuild --chunk 500\`): ${f(x.rebuildSeconds)} s.`,
+    ),
+    `Latency method: ${s.latency.method}.`,
+    '## Graph quality after the stream',
+    table(
+      ['runner', 'after events', 'lists checked', 'recall@15', 'lists exactly right', ...MISSED_BUCKETS.map((x) => `missing ${x}`)],
+      [
+        ...services.map((x) => [x.label, x.throughput.events + x.latency.events, x.quality.checked, f(x.quality.recall, 4), `${f(x.quality.exactLists * 100)}%`, ...MISSED_BUCKETS.map((n) => x.quality.missedHistogram[n])]),
+        ...(['b', 'a'] as const).map((k) => [`baseline (${k})`, b[k].qualityAfterEvents, b[k].quality.checked, f(b[k].quality.recall, 4), `${f(b[k].quality.exactLists * 100)}%`, ...MISSED_BUCKETS.map((n) => b[k].quality.missedHistogram[n])]),
+      ],
+    ),
+    'Exact lists by brute force (exactTopK over the final vectors, Float32) for the students present at the end; compareWithExact with tolerance 1e-4. "missing n": lists that miss n of their exact neighbours.',
+    '## Where the time goes (sustained phase)',
+    table(
+      ['runner', 'batches', 'mean batch size', 'mean batch time', 'time per event', 'lists repaired', 'pool refills'],
+      services.map((x) => {
+        const m = x.metrics.sustained;
+        const batches = m.similarity_batch_duration_seconds_count;
+        return [x.label, batches, f(m.similarity_batch_size_events_sum / batches), `${f((1000 * m.similarity_batch_duration_seconds_sum) / batches)} ms`, `${f((1000 * m.similarity_batch_duration_seconds_sum) / m.similarity_batch_size_events_sum, 2)} ms`, m.similarity_lists_repaired_total, m.similarity_pool_refills_total];
+      }),
+    ),
+    ...services.flatMap((x) => [
+      `${x.label}: the service's own reads (its repositories, not a copy) for one batch of ${x.profile.batchSize} students on the final state, timed alone:`,
+      table(['step', 'ms', 'ms per student'], x.profile.stepsMs.map((p) => [p.step, f(p.ms), f(p.ms / x.profile.batchSize, 2)])),
+    ]),
+    '## Ceiling: raw pgvector top-15 queries',
+    r.ceiling
+      ? table(
+          ['index', 'setting', 'q/s, 1 connection', 'q/s, 2 connections', 'recall@15 vs exact', 'plan'],
+          r.ceiling.map((c) => [c.index, c.setting, f(c.qpsOneConnection, 0), f(c.qpsTwoConnections, 0), f(c.recall, 4), c.planTop]),
+        )
+      : '(skipped with --skip-ceiling)',
+    '200 query students spread over the initial table, the query vector as a parameter, `enable_seqscan = off` for the index rows (the ceiling measures the index).',
+    '## Index builds',
+    table(['index', 'parameters', 'rows', 'build time', 'size'], r.indexBuilds.map((x) => [x.method, x.parameters, x.rows, `${f(x.seconds)} s`, mb(x.bytes)])),
+    `## Tables after the stream (${s.label}, before any manual VACUUM)`,
+    table(
+      ['table', 'live tuples', 'dead tuples', 'autovacuums', 'table', 'indexes', 'total', 'index sizes'],
+      s.footprintAfterStream.map((t) => [t.table, t.liveTuples, t.deadTuples, t.autovacuums, mb(t.tableBytes), mb(t.indexBytes), mb(t.totalBytes), t.indexes.map((i) => `${i.name} ${mb(i.bytes)}`).join(', ')]),
+    ),
+    '## Event mix',
+    table(['phase', ...Object.keys(r.eventMix.stream)], [['sustained stream', ...Object.values(r.eventMix.stream)], ['latency phase', ...Object.values(r.eventMix.latencyPhase)]]),
+    ...(r.notes.length ? ['## Notes', r.notes.map((n) => `- ${n}`).join('\n')] : []),
+  ];
+  return sections.join('\n\n') + '\n';
+}
+
+/** Mean of similarity_event_to_commit_seconds over the latency phase (total minus the sustained phase). */
+function latencyPhaseMeanMs(s: ServiceRun): number {
+  const sum = s.metrics.total.similarity_event_to_commit_seconds_sum - s.metrics.sustained.similarity_event_to_commit_seconds_sum;
+  const count = s.metrics.total.similarity_event_to_commit_seconds_count - s.metrics.sustained.similarity_event_to_commit_seconds_count;
+  return (1000 * sum) / count;
+}

@@ -1,0 +1,29 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { renderChart } from './report-chart';
+import { renderMarkdown } from './report-markdown';
+import { W1Results } from './w1-results';
+
+const FULL_SIZE = 100_000;
+
+/** Writes w1-<students>-<YYYYMMDD-HHMM>.{json,md,svg} and overwrites latest-quick.* or latest-full.* with the same. */
+export function writeResults(results: W1Results, outDir: string): string[] {
+  fs.mkdirSync(outDir, { recursive: true });
+  const stamp = results.startedAt.replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
+  const name = `w1-${results.options.students}-${stamp}`;
+  const latest = results.options.students >= FULL_SIZE ? 'latest-full' : 'latest-quick';
+  const written: string[] = [];
+  for (const base of [name, latest]) {
+    const files = {
+      json: JSON.stringify(results, null, 2) + '\n',
+      md: renderMarkdown(results, `${base}.svg`),
+      svg: renderChart(results),
+    };
+    for (const [ext, content] of Object.entries(files)) {
+      const file = path.join(outDir, `${base}.${ext}`);
+      fs.writeFileSync(file, content);
+      written.push(file);
+    }
+  }
+  return written;
+}

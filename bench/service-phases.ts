@@ -1,0 +1,145 @@
+import { Client } from 'pg';
+import { applyUpstreamChanges } from './bench-database';
+import { allCommitted, BenchKafka } from './bench-kafka';
+import { DisturbedRunError } from './restartable-phase';
+import { LatencySummary, sleep, summarize } from './stats';
+import { StudentEvent } from './workload';
+
+const PUBLISH_CHUNK = 500;
+const THROUGHPUT_POLL_MS = 50;
+const LATENCY_POLL_MS = 2;
+
+export interface ThroughputResult {
+  events: number;
+  /** From the first publish to the last commit. */
+  seconds: number;
+  eventsPerSecond: number;
+  /** How long writing rows and publishing took (the producer's side). */
+  publishSeconds: number;
+}
+
+/**
+ * The sustained phase: as fast as possible, in chunks, the upstream rows are written and then
+ * the chunk's events published (an event never precedes its row); done when the group's
+ * committed offsets reach the end of every partition.
+ */
+export async function sustainedThroughput(db: Client, kafka: BenchKafka, events: StudentEvent[]): Promise<ThroughputResult> {
+  const started = performance.now();
+  let publishSeconds = 0;
+  // Progress is best effort: a poll that fails (topic gone after an aborted run) is not an error.
+  const progress = setInterval(() => void reportProgress(kafka, events.length, started).catch(() => undefined), 5000);
+  try {
+    for (let start = 0; start < events.length; start += PUBLISH_CHUNK) {
+      const chunk = events.slice(start, start + PUBLISH_CHUNK);
+      await applyUpstreamChanges(db, chunk);
+      await kafka.publish(chunk.map((e) => e.message));
+    }
+    publishSeconds = (performance.now() - started) / 1000;
+    const ends = await kafka.endOffsets();
+    while (!allCommitted(await kafka.committedOffsets(), ends)) await sleep(THROUGHPUT_POLL_MS);
+  } finally {
+    clearInterval(progress);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { events: events.length, seconds, eventsPerSecond: events.length / seconds, publishSeconds };
+}
+
+async function reportProgress(kafka: BenchKafka, total: number, started: number): Promise<void> {
+  const committed = [...(await kafka.committedOffsets()).values()].reduce((sum, o) => sum + (o > 0n ? Number(o) : 0), 0);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`  ... ${committed}/${total} committed after ${seconds.toFixed(0)} s (${(committed / seconds).toFixed(0)} events/s)`);
+}
+
+export interface LatencyResult {
+  events: number;
+  targetRate: number;
+  /** The rate the producer actually achieved (row write + send, one event at a time). */
+  achievedRate: number;
+  latencyMs: LatencySummary;
+  /** Mean interval between two polls of the committed offsets: the resolution of the commit times. */
+  pollIntervalMs: number;
+  method: string;
+}
+
+interface Pending {
+  offset: bigint;
+  sentAt: number;
+}
+
+/**
+ * The latency phase: events one at a time at a fixed rate (write the row, then send with acks =
+ * all), each one's partition and offset recorded; a poller reads the committed offsets every
+ * few milliseconds, and an event's commit time is the first poll that shows an offset past it.
+ */
+export async function fixedRateLatency(db: Client, kafka: BenchKafka, events: StudentEvent[], rate: number): Promise<LatencyResult> {
+  const watch = new CommitWatch(kafka);
+  const polling = watch.run();
+  const started = performance.now();
+  try {
+    for (const [i, event] of events.entries()) {
+      const due = started + (i * 1000) / rate;
+      if (due > performance.now()) await sleep(due - performance.now());
+      await applyUpstreamChanges(db, [event]);
+      const sentAt = performance.now();
+      const [landed] = await kafka.publish([event.message]);
+      watch.expect(landed.partition, BigInt(landed.baseOffset!), sentAt);
+    }
+  } catch (error) {
+    watch.aborted = true;
+    await polling.catch(() => undefined);
+    throw error;
+  }
+  watch.producing = false;
+  const achievedRate = events.length / ((performance.now() - started) / 1000);
+  const pollIntervalMs = await polling;
+  return {
+    events: events.length,
+    targetRate: rate,
+    achievedRate,
+    latencyMs: summarize(watch.latencies),
+    pollIntervalMs,
+    method: `send time (just before producer.send, acks=all, after the row write) to the first poll of the group's committed offsets past the event's offset; polled every ${LATENCY_POLL_MS} ms plus the admin round trip`,
+  };
+}
+
+/** Polls the committed offsets until the producer is done and every sent event is committed. */
+class CommitWatch {
+  producing = true;
+  aborted = false;
+  readonly latencies: number[] = [];
+  private readonly pending = new Map<number, Pending[]>();
+  private failed = false;
+
+  constructor(private readonly kafka: BenchKafka) {}
+
+  expect(partition: number, offset: bigint, sentAt: number): void {
+    if (!this.pending.has(partition)) this.pending.set(partition, []);
+    this.pending.get(partition)!.push({ offset, sentAt });
+  }
+
+  /** Resolves with the mean poll interval in ms; a failed poll ends the watch (and rejects) only once the producer stopped. */
+  async run(): Promise<number> {
+    const started = performance.now();
+    let polls = 0;
+    while (!this.aborted && (this.producing || [...this.pending.values()].some((list) => list.length > 0))) {
+      const committed = await this.kafka.committedOffsets().catch((error) => {
+        this.failed = true;
+        return error as Error;
+      });
+      if (committed instanceof Error) {
+        if (!this.producing) throw committed;
+        await sleep(LATENCY_POLL_MS);
+        continue;
+      }
+      const now = performance.now();
+      polls++;
+      for (const [partition, list] of this.pending) {
+        const next = committed.get(partition) ?? -1n;
+        while (list.length > 0 && list[0].offset < next) this.latencies.push(now - list.shift()!.sentAt);
+      }
+      await sleep(LATENCY_POLL_MS);
+    }
+    if (this.failed) throw new DisturbedRunError('the committed offsets could not be read during the latency phase');
+    return (performance.now() - started) / Math.max(1, polls);
+  }
+}

@@ -1,0 +1,137 @@
+import { Client } from 'pg';
+import type * as AppConfigModule from '../src/config/app-config';
+import type { AppConfig } from '../src/config/app-config';
+import { profileBatchReads } from './batch-profile';
+import { BENCH_DB_URL, tableFootprints } from './bench-database';
+import { BenchKafka, KAFKA_BROKERS } from './bench-kafka';
+import { DisturbedRunError } from './restartable-phase';
+import { fixedRateLatency, sustainedThroughput } from './service-phases';
+import { sleep } from './stats';
+import { builtModule, freePort, metricValues, runServiceCli, ServiceBuild, serviceEnvironment, WorkerProcess } from './worker-process';
+import { ServiceRun } from './w1-results';
+import { StudentEvent } from './workload';
+
+const REBUILD_CHUNK = 500;
+const PROFILE_METRICS = [
+  'similarity_batch_duration_seconds_sum',
+  'similarity_batch_duration_seconds_count',
+  'similarity_batch_size_events_sum',
+  'similarity_batch_size_events_count',
+  'similarity_lists_repaired_total',
+  'similarity_pool_refills_total',
+  'similarity_events_applied_total',
+  'similarity_batch_retries_total',
+  'similarity_event_to_commit_seconds_sum',
+  'similarity_event_to_commit_seconds_count',
+];
+
+export interface ServiceStream {
+  sustained: StudentEvent[];
+  latency: StudentEvent[];
+  latencyRate: number;
+}
+
+/** The service as deployed: compiled, with its environment (defaults, the caller's, the bench's, `extraEnv`). */
+export interface PreparedService {
+  label: string;
+  config: AppConfig;
+  env: NodeJS.ProcessEnv;
+  settings: ServiceRun['settings'];
+  build: ServiceBuild;
+}
+
+export async function prepareService(build: ServiceBuild, dimension: number, extraEnv: Record<string, string>): Promise<PreparedService> {
+  const env = serviceEnvironment({
+    DB_URL: BENCH_DB_URL,
+    KAFKA_BROKERS,
+    HTTP_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+    EMBEDDING_DIM: String(dimension),
+    ...extraEnv,
+  });
+  // The settings as the built service reads them: its defaults may differ from this tree's.
+  const config = builtModule<typeof AppConfigModule>(build, 'src/config/app-config').loadConfig(env);
+  return { label: `service (${config.graph.candidateSearch} candidate search)`, config, env, settings: effectiveSettings(config), build };
+}
+
+/** Which service and settings run, for the output. */
+export function describeService(service: PreparedService): string {
+  const { source } = service.build;
+  const built = source.from === 'commit' ? `commit ${source.commit}` : `the working tree (HEAD ${source.commit}${source.dirty ? ', with uncommitted changes in src/ or migrations/' : ''})`;
+  return `  built from ${built}\n  worker settings: ${Object.entries(service.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+}
+
+/** The initial graph by the service's CLI; `resume` continues an interrupted rebuild from its checkpoint. */
+export async function rebuildGraph(service: PreparedService, resume: boolean): Promise<number> {
+  const started = performance.now();
+  await runServiceCli(service.build.buildDir, ['rebuild', '--chunk', String(REBUILD_CHUNK), ...(resume ? ['--resume'] : [])], service.env);
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * The worker in its own process on a fresh topic: the sustained stream, then the fixed-rate
+ * phase; then its peak memory, metrics, the tables' footprint and a profile of one batch.
+ * Leaves the final graph in student_similarity.
+ */
+export async function runStream(db: Client, service: PreparedService, stream: ServiceStream): Promise<Omit<ServiceRun, 'quality' | 'rebuildSeconds'>> {
+  // A topic and group of its own per attempt, so nothing of an aborted attempt is read again.
+  const runId = `bench_w1_${Date.now()}`;
+  const env = { ...service.env, STUDENT_EMBEDDING_TOPIC: runId, KAFKA_GROUP_ID: runId };
+  const kafka = new BenchKafka(runId, runId);
+  await kafka.connect();
+  const worker = await WorkerProcess.start(service.build.buildDir, env, service.config.http.port);
+  try {
+    await kafka.waitForStableGroup();
+    const throughput = await sustainedThroughput(db, kafka, stream.sustained);
+    console.log(`  sustained: ${throughput.events} events in ${throughput.seconds.toFixed(1)} s = ${throughput.eventsPerSecond.toFixed(1)} events/s`);
+    const sustainedMetrics = metricValues(await worker.metricsText(), PROFILE_METRICS);
+    const peakRssAfterSustainedBytes = worker.peakRssBytes();
+    const latency = await fixedRateLatency(db, kafka, stream.latency, stream.latencyRate);
+    const l = latency.latencyMs;
+    console.log(`  latency at ${latency.targetRate}/s (achieved ${latency.achievedRate.toFixed(0)}/s): p50 ${l.p50.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms`);
+    const totalMetrics = metricValues(await worker.metricsText(), PROFILE_METRICS);
+    const peakRssBytes = worker.peakRssBytes();
+    await worker.stop();
+    // Statistics of the worker's sessions are flushed when they end; give the collector a moment.
+    await sleep(1500);
+    const footprintAfterStream = await tableFootprints(db);
+    const meanBatch = Math.max(1, Math.round(sustainedMetrics.similarity_batch_size_events_sum / Math.max(1, sustainedMetrics.similarity_batch_size_events_count)));
+    const profile = await profileBatchReads(service.build, service.config, await someStudents(db, meanBatch));
+    if (kafka.connectionErrors > 0) throw new DisturbedRunError(`Kafka was unreachable (${kafka.connectionErrors} connection errors)`);
+    return {
+      label: service.label,
+      source: service.build.source,
+      settings: service.settings,
+      throughput,
+      latency,
+      peakRssBytes,
+      peakRssAfterSustainedBytes,
+      metrics: { sustained: sustainedMetrics, total: totalMetrics },
+      profile,
+      footprintAfterStream,
+    };
+  } finally {
+    await worker.stop();
+    await kafka.close();
+  }
+}
+
+function effectiveSettings(config: AppConfig): ServiceRun['settings'] {
+  return {
+    CANDIDATE_SEARCH: config.graph.candidateSearch,
+    MAX_NEIGHBORS: config.graph.maxNeighbors,
+    NEIGHBOR_RESERVE: config.graph.reserve,
+    SIMILARITY_THRESHOLD: config.graph.threshold,
+    REVERSE_CANDIDATES: config.graph.reverseCandidates,
+    VECTOR_INDEX: config.vectors.index,
+    HNSW_EF_SEARCH: config.vectors.hnswEfSearch,
+    BATCH_MAX_EVENTS: config.kafka.batchMaxEvents,
+    DB_POOL_SIZE: config.database.poolSize,
+  };
+}
+
+/** Students spread over the table, as a batch for the profile. */
+async function someStudents(db: Client, count: number): Promise<string[]> {
+  const { rows } = await db.query('SELECT student_id FROM student_embeddings ORDER BY md5(student_id) LIMIT $1', [count]);
+  return rows.map((r) => r.student_id);
+}
