@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { Neighbor } from './graph/neighbor';
 import { NeighborPool } from './graph/neighbor-pool';
 import { PoolOffer } from './graph/repair-pools';
 
@@ -36,6 +37,16 @@ export class NeighborPoolRepository {
       [studentIds],
     );
     return toPools(rows);
+  }
+
+  /** The bounds of the given students' pools; students without a pool are left out. */
+  async loadBounds(db: EntityManager, studentIds: string[]): Promise<Map<string, Neighbor | null>> {
+    if (studentIds.length === 0) return new Map();
+    const rows: { student_id: string; bound_id: string | null; bound_similarity: number | null }[] = await db.query(
+      'SELECT student_id, bound_id, bound_similarity FROM student_neighbor_pools WHERE student_id = ANY($1::text[])',
+      [studentIds],
+    );
+    return new Map(rows.map((r) => [r.student_id, r.bound_id === null ? null : { studentId: r.bound_id, similarity: r.bound_similarity! }]));
   }
 
   /** Pools, other than the changed students' own, that hold any of the changed students. */

@@ -10,7 +10,7 @@ import { EmbeddingRepository } from './embedding.repository';
 import { coalesceByStudent } from './graph/coalesce-events';
 import { decideEvent, EventDecision } from './graph/event-decision';
 import { Neighbor } from './graph/neighbor';
-import { listChange, NeighborPool, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
+import { listChange, NeighborPool, offerEnters, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
 import { PoolOffer, PoolSettings, repairPools } from './graph/repair-pools';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
 import { NeighborListChange, NeighborListWrite, SimilarityRepository } from './similarity.repository';
@@ -169,8 +169,13 @@ export class SimilarityService {
         for (const n of found) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
       }
     }
+    // Most candidates' pools would ignore the offer: read their bounds first, whole pools only
+    // where the offer enters.
     const notLoaded = [...new Set(offers.map((o) => o.studentId))].filter((id) => !affected.has(id) && !change.ids.has(id));
-    for (const [id, pool] of await this.pools.load(db, notLoaded)) affected.set(id, pool);
+    const bounds = await this.pools.loadBounds(db, notLoaded);
+    const { threshold } = this.settings;
+    const entering = new Set(offers.filter((o) => bounds.has(o.studentId) && offerEnters(o.candidate, bounds.get(o.studentId)!, threshold)).map((o) => o.studentId));
+    for (const [id, pool] of await this.pools.load(db, [...entering])) affected.set(id, pool);
     return { affected, offers };
   }
 

@@ -28,14 +28,18 @@ export function removeFromPool(pool: NeighborPool, studentIds: ReadonlySet<strin
   return entries.length === pool.entries.length ? pool : { entries, bound: pool.bound };
 }
 
+/** Whether an offered student enters a pool with this bound (see offerToPool). */
+export function offerEnters(candidate: Neighbor, bound: Neighbor | null, threshold: number): boolean {
+  return passesThreshold(candidate.similarity, threshold) && (bound === null || compareNeighbors(candidate, bound) < 0);
+}
+
 /**
  * Offers a student at its current similarity. It enters if it passes the threshold and ranks
  * before the bound; if the pool then holds more than `capacity`, the last entry is evicted and
  * becomes the new bound. The candidate must not already be in the pool (remove it first).
  */
 export function offerToPool(pool: NeighborPool, candidate: Neighbor, capacity: number, threshold: number): NeighborPool {
-  if (!passesThreshold(candidate.similarity, threshold)) return pool;
-  if (pool.bound && compareNeighbors(candidate, pool.bound) >= 0) return pool;
+  if (!offerEnters(candidate, pool.bound, threshold)) return pool;
   const entries = [...pool.entries];
   let at = entries.findIndex((n) => compareNeighbors(candidate, n) < 0);
   if (at === -1) at = entries.length;
