@@ -3,6 +3,7 @@ import { CreateVectorIndex1764100000001 } from './1764100000001-create-vector-in
 import { CreateNeighborPools1764100000002 } from './1764100000002-create-neighbor-pools';
 import { CreateRebuildCheckpoint1764100000003 } from './1764100000003-create-rebuild-checkpoint';
 import { CreateGraphReports1764100000004 } from './1764100000004-create-graph-reports';
+import { PoolMembersTable1764100000005 } from './1764100000005-pool-members-table';
 
 /** All migrations in order; listed explicitly so ts-node, jest and dist all find them. */
-export const migrations = [CreateSimilaritySchema1764100000000, CreateVectorIndex1764100000001, CreateNeighborPools1764100000002, CreateRebuildCheckpoint1764100000003, CreateGraphReports1764100000004];
+export const migrations = [CreateSimilaritySchema1764100000000, CreateVectorIndex1764100000001, CreateNeighborPools1764100000002, CreateRebuildCheckpoint1764100000003, CreateGraphReports1764100000004, PoolMembersTable1764100000005];

@@ -53,9 +53,8 @@ export class NeighborPoolRepository {
   async loadHolding(db: EntityManager, changedIds: string[]): Promise<Map<string, NeighborPool>> {
     if (changedIds.length === 0) return new Map();
     const rows: PoolRow[] = await db.query(
-      // The ids sit in a scalar subquery so the planner cannot see how many there are: seeing
-      // hundreds, it estimates most rows match and seq-scans, running an O(n*m) overlap per row.
-      `SELECT ${POOL_COLUMNS} FROM student_neighbor_pools WHERE neighbor_ids && (SELECT $1::text[]) AND student_id <> ALL($1::text[])`,
+      `SELECT ${POOL_COLUMNS} FROM student_neighbor_pools
+        WHERE student_id IN (SELECT owner FROM student_pool_members WHERE member = ANY($1::text[])) AND student_id <> ALL($1::text[])`,
       [changedIds],
     );
     return toPools(rows);
@@ -80,7 +79,12 @@ export class NeighborPoolRepository {
     return rows.map((r) => ({ studentId: r.student_id, candidate: { studentId: r.candidate_id, similarity: Number(r.similarity) } }));
   }
 
-  async save(db: EntityManager, pools: Map<string, NeighborPool>): Promise<void> {
+  /**
+   * Writes pools and keeps student_pool_members in step. Where the caller knows a pool's
+   * previous state, only the memberships that changed are written; otherwise the owner's
+   * memberships are replaced.
+   */
+  async save(db: EntityManager, pools: Map<string, NeighborPool>, previous: ReadonlyMap<string, NeighborPool> = new Map()): Promise<void> {
     if (pools.size === 0) return;
     const records = [...pools].map(([studentId, pool]) => ({
       student_id: studentId,
@@ -97,6 +101,26 @@ export class NeighborPoolRepository {
          bound_id = EXCLUDED.bound_id, bound_similarity = EXCLUDED.bound_similarity, updated_at = now()`,
       [JSON.stringify(records)],
     );
+    const replaced = [...pools.keys()].filter((id) => !previous.has(id));
+    const changes = [...pools].flatMap(([owner, pool]) => (previous.has(owner) ? [membershipChange(owner, previous.get(owner)!, pool)] : []));
+    const dropped = changes.flatMap((c) => c.left.map((member) => [member, c.owner]));
+    const added = [
+      ...changes.flatMap((c) => c.joined.map((member) => [member, c.owner])),
+      ...replaced.flatMap((owner) => pools.get(owner)!.entries.map((n) => [n.studentId, owner])),
+    ];
+    await this.deleteMembers(db, replaced);
+    if (dropped.length > 0) {
+      await db.query('DELETE FROM student_pool_members m USING unnest($1::text[], $2::text[]) AS d(member, owner) WHERE m.member = d.member AND m.owner = d.owner', [
+        dropped.map(([member]) => member),
+        dropped.map(([, owner]) => owner),
+      ]);
+    }
+    if (added.length > 0) {
+      await db.query('INSERT INTO student_pool_members (member, owner) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [
+        added.map(([member]) => member),
+        added.map(([, owner]) => owner),
+      ]);
+    }
   }
 
   /** Students in the graph whose embedding is gone (left while no event said so). */
@@ -110,6 +134,12 @@ export class NeighborPoolRepository {
   async delete(db: EntityManager, studentIds: string[]): Promise<void> {
     if (studentIds.length === 0) return;
     await db.query('DELETE FROM student_neighbor_pools WHERE student_id = ANY($1::text[])', [studentIds]);
+    await this.deleteMembers(db, studentIds);
+  }
+
+  private async deleteMembers(db: EntityManager, owners: string[]): Promise<void> {
+    if (owners.length === 0) return;
+    await db.query('DELETE FROM student_pool_members WHERE owner = ANY($1::text[])', [owners]);
   }
 }
 
@@ -123,4 +153,11 @@ function toPools(rows: PoolRow[]): Map<string, NeighborPool> {
       },
     ]),
   );
+}
+
+/** Members that joined and left a pool between two states of it. */
+function membershipChange(owner: string, before: NeighborPool, after: NeighborPool): { owner: string; joined: string[]; left: string[] } {
+  const was = new Set(before.entries.map((n) => n.studentId));
+  const is = new Set(after.entries.map((n) => n.studentId));
+  return { owner, joined: [...is].filter((id) => !was.has(id)), left: [...was].filter((id) => !is.has(id)) };
 }

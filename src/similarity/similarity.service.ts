@@ -125,7 +125,7 @@ export class SimilarityService {
         repairedLists.push({ studentId, eventId: eventOf.get(cause)!, upserts, removals });
       }
     }
-    await this.pools.save(db, poolsToSave);
+    await this.pools.save(db, poolsToSave, affected);
     await this.pools.delete(db, removed.map((e) => e.studentId));
     await this.similarities.replaceLists(db, lists);
     await this.similarities.applyChanges(db, repairedLists);
