@@ -1,9 +1,12 @@
 import { Client } from 'pg';
-import pgvector from 'pgvector';
 import type * as AppConfigModule from '../src/config/app-config';
 import type * as MigrateModule from '../src/database/migrate';
+import { EmbeddingRepository } from '../src/similarity/embedding.repository';
 import { builtModule, ServiceBuild } from './worker-process';
 import { StudentEvent, Workload } from './workload';
+
+/** Upstream's writes to student_embeddings go through the service's own SQL for that table. */
+const EMBEDDINGS = new EmbeddingRepository();
 
 export const BENCH_DATABASE = 'similarity_bench';
 const SERVER_URL = process.env.BENCH_PG_URL ?? `postgres://postgres@127.0.0.1:${process.env.LOCAL_PG_PORT ?? 54329}`;
@@ -87,8 +90,7 @@ export async function loadInitialEmbeddings(db: Client, workload: Workload): Pro
   const { ids, initial, dimension } = workload;
   for (let start = 0; start < ids.length; start += LOAD_CHUNK) {
     const chunk = ids.slice(start, start + LOAD_CHUNK);
-    const vectors = chunk.map((_, i) => pgvector.toSql(Array.from(initial.subarray((start + i) * dimension, (start + i + 1) * dimension))));
-    await db.query('INSERT INTO student_embeddings (student_id, vec, version) SELECT * FROM unnest($1::text[], $2::vector[], $3::bigint[])', [chunk, vectors, chunk.map(() => 1)]);
+    await EMBEDDINGS.upsert(db, chunk.map((studentId, i) => ({ studentId, vector: initial.subarray((start + i) * dimension, (start + i + 1) * dimension), version: 1 })));
   }
   await db.query('CREATE TABLE bench_initial_embeddings AS TABLE student_embeddings');
   await db.query('ANALYZE student_embeddings');
@@ -135,14 +137,9 @@ export async function applyUpstreamChanges(db: Client, events: StudentEvent[]): 
   const upserts = [...last.values()].filter((e) => e.change.kind === 'upsert');
   const deletes = [...last.values()].filter((e) => e.change.kind === 'delete').map((e) => e.message.student_id);
   if (upserts.length > 0) {
-    await db.query(
-      `INSERT INTO student_embeddings (student_id, vec, version) SELECT * FROM unnest($1::text[], $2::vector[], $3::bigint[])
-       ON CONFLICT (student_id) DO UPDATE SET vec = EXCLUDED.vec, version = EXCLUDED.version, updated_at = now()`,
-      [
-        upserts.map((e) => e.message.student_id),
-        upserts.map((e) => pgvector.toSql(Array.from((e.change as { vector: Float32Array }).vector))),
-        upserts.map((e) => e.message.version),
-      ],
+    await EMBEDDINGS.upsert(
+      db,
+      upserts.map((e) => ({ studentId: e.message.student_id, vector: (e.change as { vector: Float32Array }).vector, version: e.message.version! })),
     );
   }
   if (deletes.length > 0) await db.query('DELETE FROM student_embeddings WHERE student_id = ANY($1::text[])', [deletes]);

@@ -7,11 +7,11 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { Client } from 'pg';
-import pgvector from 'pgvector';
 import { clusteredVectors, seededRandom } from '../bench/synthetic-vectors';
 import { createApp, startApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
 import { runMigrations } from '../src/database/migrate';
+import { EmbeddingRepository } from '../src/similarity/embedding.repository';
 import { partitionLag } from '../src/kafka/consumer-lag.reader';
 
 const STUDENTS = Number(process.env.DEMO_STUDENTS ?? 3000);
@@ -37,12 +37,9 @@ async function main(): Promise<void> {
   const random = seededRandom(42);
   const ids = Array.from({ length: STUDENTS }, (_, i) => `student-${String(i).padStart(5, '0')}`);
   const vectors = clusteredVectors(random, STUDENTS, config.vectors.dimension, Math.max(2, Math.round(STUDENTS / 60)), 1.2);
+  const embeddings = new EmbeddingRepository();
   const write = (rows: { id: string; vector: number[]; version: number }[]) =>
-    db.query(
-      `INSERT INTO student_embeddings (student_id, vec, version) SELECT * FROM unnest($1::text[], $2::vector[], $3::bigint[])
-       ON CONFLICT (student_id) DO UPDATE SET vec = EXCLUDED.vec, version = EXCLUDED.version, updated_at = now()`,
-      [rows.map((r) => r.id), rows.map((r) => pgvector.toSql(r.vector)), rows.map((r) => r.version)],
-    );
+    embeddings.upsert(db, rows.map((r) => ({ studentId: r.id, vector: r.vector, version: r.version })));
   await write(ids.map((id, i) => ({ id, vector: vectors[i], version: 1 })));
   console.log(`seeded ${STUDENTS} synthetic students (${config.vectors.dimension}-d)`);
 

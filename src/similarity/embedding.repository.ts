@@ -3,6 +3,11 @@ import pgvector from 'pgvector';
 import { EntityManager } from 'typeorm';
 import { Neighbor } from './graph/neighbor';
 
+/** Anything that runs a parameterised query. */
+export interface Queryable {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
 /** What the graph needs to know of a stored embedding, without the vector itself. */
 export interface EmbeddingState {
   studentId: string;
@@ -87,14 +92,17 @@ export class EmbeddingRepository {
     );
   }
 
-  /** Writes embeddings as the upstream producer would (demo, tests, benchmarks). */
-  async upsert(db: EntityManager, embeddings: { studentId: string; vector: number[]; version: number }[]): Promise<void> {
+  /**
+   * Writes embeddings as the upstream producer would (demo, tests, benchmarks); takes any client
+   * that runs a query (a TypeORM EntityManager or a plain pg Client or Pool).
+   */
+  async upsert(db: Queryable, embeddings: { studentId: string; vector: ArrayLike<number>; version: number }[]): Promise<void> {
     if (embeddings.length === 0) return;
     await db.query(
       `INSERT INTO student_embeddings (student_id, vec, version, updated_at)
        SELECT id, vec::vector, version, now() FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(id, vec, version)
        ON CONFLICT (student_id) DO UPDATE SET vec = EXCLUDED.vec, version = EXCLUDED.version, updated_at = now()`,
-      [embeddings.map((e) => e.studentId), embeddings.map((e) => pgvector.toSql(e.vector)), embeddings.map((e) => e.version)],
+      [embeddings.map((e) => e.studentId), embeddings.map((e) => pgvector.toSql(Array.from(e.vector))), embeddings.map((e) => e.version)],
     );
   }
 }

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { Client, Pool } from 'pg';
-import pgvector from 'pgvector';
 import { createApp, startApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/migrate';
+import { EmbeddingRepository } from '../../src/similarity/embedding.repository';
 import { partitionLag } from '../../src/kafka/consumer-lag.reader';
 import { waitFor } from './wait-for';
 
@@ -71,12 +71,7 @@ export class TestEnvironment {
   }
 
   async writeEmbeddings(rows: { studentId: string; vector: number[]; version?: number }[]): Promise<void> {
-    await this.db.query(
-      `INSERT INTO student_embeddings (student_id, vec, version)
-       SELECT * FROM unnest($1::text[], $2::vector[], $3::bigint[])
-       ON CONFLICT (student_id) DO UPDATE SET vec = EXCLUDED.vec, version = EXCLUDED.version, updated_at = now()`,
-      [rows.map((r) => r.studentId), rows.map((r) => pgvector.toSql(r.vector)), rows.map((r) => r.version ?? 0)],
-    );
+    await new EmbeddingRepository().upsert(this.db, rows.map((r) => ({ ...r, version: r.version ?? 0 })));
   }
 
   async publish(messages: Message[]): Promise<void> {
