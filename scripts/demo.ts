@@ -12,7 +12,7 @@ import { createApp, startApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
 import { runMigrations } from '../src/database/migrate';
 import { EmbeddingRepository } from '../src/similarity/embedding.repository';
-import { partitionLag } from '../src/kafka/consumer-lag.reader';
+import { partitionLag } from '../src/kafka/consumer-lag.monitor';
 
 const STUDENTS = Number(process.env.DEMO_STUDENTS ?? 3000);
 const DRIFTS = Number(process.env.DEMO_DRIFTS ?? 2000);

@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import { ConsoleLogger, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -6,25 +6,31 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { BatchingKafkaServer } from './kafka/batching-kafka.server';
+import { ConsumerStatus } from './kafka/consumer-status';
 import { STUDENT_EMBEDDING_EVENTS } from './kafka/event-patterns';
 import { kafkaClientOptions } from './kafka/kafka-client-options';
 
 /** The Kafka server strategy for a config: one factory for brokers, group, timeouts, TLS/SASL. */
-export function createKafkaServer(config: AppConfig): BatchingKafkaServer {
+export function createKafkaServer(config: AppConfig, status: ConsumerStatus): BatchingKafkaServer {
+  const heartbeatIntervalMs = Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10));
   return new BatchingKafkaServer({
     kafka: {
       client: kafkaClientOptions(config.kafka),
       consumer: {
         groupId: config.kafka.groupId,
         sessionTimeout: config.kafka.sessionTimeoutMs,
-        heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10)),
+        heartbeatInterval: heartbeatIntervalMs,
         maxBytesPerPartition: 1024 * 1024,
-        allowAutoTopicCreation: true,
+        allowAutoTopicCreation: false,
       },
       producer: { allowAutoTopicCreation: true },
     },
     routes: { [config.kafka.topic]: STUDENT_EMBEDDING_EVENTS },
     maxBatchSize: config.kafka.batchMaxEvents,
+    timeBudgetMs: config.kafka.batchTimeBudgetMs,
+    heartbeatIntervalMs,
+    topics: { create: config.kafka.createTopics, partitions: config.kafka.topicPartitions, alsoCreate: [config.kafka.deadLetterTopic] },
+    status,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
   });
@@ -32,20 +38,25 @@ export function createKafkaServer(config: AppConfig): BatchingKafkaServer {
 
 /** Builds the hybrid app (HTTP for health, Kafka for events) without listening yet. */
 export async function createApp(module: unknown = AppModule): Promise<INestApplication> {
-  const app = await NestFactory.create(module as never, { bufferLogs: true });
+  // Until the app is built, JSON lines straight to stdout: a database or broker that does not
+  // answer at start-up shows as it happens (each retry), not all at once at exit.
+  const app = await NestFactory.create(module as never, { logger: new ConsoleLogger({ json: true, logLevels: ['log', 'warn', 'error', 'fatal'] }) });
   app.useLogger(app.get(Logger));
   // process.exit (not re-raising the signal) lets pino flush the last log lines of the shutdown.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const config = app.get<AppConfig>(APP_CONFIG);
-  app.connectMicroservice({ strategy: createKafkaServer(config) }, { inheritAppConfig: true });
+  app.connectMicroservice({ strategy: createKafkaServer(config, app.get(ConsumerStatus)) }, { inheritAppConfig: true });
   const openApi = new DocumentBuilder().setTitle('Similarity Worker').setDescription('Read API of the student similarity graph, health and metrics').setVersion('1').build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
 }
 
-/** Starts the consumer and the HTTP server. */
+/**
+ * Starts the HTTP server, then the consumer: probes answer while the consumer joins its group or
+ * waits for a missing topic (alive, not ready).
+ */
 export async function startApp(app: INestApplication, port?: number): Promise<void> {
   const config = app.get<AppConfig>(APP_CONFIG);
-  await app.startAllMicroservices();
   await app.listen(port ?? config.http.port, '0.0.0.0');
+  await app.startAllMicroservices();
 }

@@ -1,13 +1,26 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import { Logger } from 'nestjs-pino';
 import { ConfigValidationError, loadConfig } from './config/app-config';
 import { createApp, startApp } from './bootstrap';
+import { ConsumerStatus } from './kafka/consumer-status';
+
+/** Exit code when the Kafka consumer stopped for good: the orchestrator starts a fresh process. */
+const CONSUMER_FAILED_EXIT_CODE = 3;
 
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   // Fail before anything connects, with one message naming every bad variable.
-  loadConfig(process.env);
+  const config = loadConfig(process.env);
   const app = await createApp();
+  // kafkajs does not restart a consumer after a non-retriable error (say, an offset commit after
+  // the group evicted this member): a process without a consumer must not linger as a zombie.
+  app.get(ConsumerStatus).onFailure((reason) => {
+    app.get(Logger).fatal(`the Kafka consumer stopped for good (${reason}); exiting with code ${CONSUMER_FAILED_EXIT_CODE} so the worker is restarted`);
+    const deadline = setTimeout(() => process.exit(CONSUMER_FAILED_EXIT_CODE), config.shutdownTimeoutMs + 5000);
+    deadline.unref();
+    void app.close().finally(() => process.exit(CONSUMER_FAILED_EXIT_CODE));
+  });
   await startApp(app);
 }
 

@@ -37,6 +37,11 @@ export const configSchema = z
     BATCH_MAX_EVENTS: integer(1, 100000).default(500),
     KAFKA_SESSION_TIMEOUT_MS: integer(6000, 300000).default(30000),
     KAFKA_PARTITIONS_CONCURRENTLY: integer(1, 1000).default(3),
+    KAFKA_CREATE_TOPICS: flag.default('false'),
+    KAFKA_TOPIC_PARTITIONS: integer(1, 10000).default(3),
+    BATCH_TIME_BUDGET_MS: integer(100, 120000).default(3000),
+    CONSUMER_STALL_TIMEOUT_MS: integer(5000).default(120000),
+    LAG_POLL_INTERVAL_MS: integer(500, 600000).default(10000),
     MAX_CONSUMER_LAG: integer(0).default(10000),
     HTTP_PORT: integer(0, 65535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -48,6 +53,15 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     if (config.KAFKA_SASL_MECHANISM && !(config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['KAFKA_SASL_USERNAME'], message: 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM' });
+    }
+    if (config.BATCH_TIME_BUDGET_MS * 2 > config.KAFKA_SESSION_TIMEOUT_MS) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['BATCH_TIME_BUDGET_MS'], message: `must be at most half of KAFKA_SESSION_TIMEOUT_MS (${config.KAFKA_SESSION_TIMEOUT_MS})` });
+    }
+    if (config.CONSUMER_STALL_TIMEOUT_MS <= config.BATCH_TIME_BUDGET_MS * 2) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['CONSUMER_STALL_TIMEOUT_MS'], message: `must be more than twice BATCH_TIME_BUDGET_MS (${config.BATCH_TIME_BUDGET_MS})` });
+    }
+    if (config.RETRY_INITIAL_DELAY_MS > config.RETRY_MAX_DELAY_MS) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['RETRY_INITIAL_DELAY_MS'], message: `must not exceed RETRY_MAX_DELAY_MS (${config.RETRY_MAX_DELAY_MS})` });
     }
   });
 
@@ -68,6 +82,17 @@ export interface AppConfig {
     sessionTimeoutMs: number;
     /** Partitions one worker handles at once (graph transactions still take turns). */
     partitionsConcurrently: number;
+    /** Create the event and dead-letter topics at start-up when missing, instead of waiting for them. */
+    createTopics: boolean;
+    /** Partitions of the topics created by createTopics. */
+    topicPartitions: number;
+    /** Events per transaction are sized so that one transaction takes about this long. */
+    batchTimeBudgetMs: number;
+    /** Liveness fails when the consumer has lag on its partitions yet made no progress for this long. */
+    stallTimeoutMs: number;
+    /** How often the group's lag is read (health and metrics serve the last reading). */
+    lagPollIntervalMs: number;
+    /** /health/lag reports down above this total lag of the group. */
     maxConsumerLag: number;
   };
   graph: {
@@ -133,6 +158,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       batchMaxEvents: c.BATCH_MAX_EVENTS,
       sessionTimeoutMs: c.KAFKA_SESSION_TIMEOUT_MS,
       partitionsConcurrently: c.KAFKA_PARTITIONS_CONCURRENTLY,
+      createTopics: c.KAFKA_CREATE_TOPICS,
+      topicPartitions: c.KAFKA_TOPIC_PARTITIONS,
+      batchTimeBudgetMs: c.BATCH_TIME_BUDGET_MS,
+      stallTimeoutMs: c.CONSUMER_STALL_TIMEOUT_MS,
+      lagPollIntervalMs: c.LAG_POLL_INTERVAL_MS,
       maxConsumerLag: c.MAX_CONSUMER_LAG,
     },
     graph: {

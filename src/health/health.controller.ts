@@ -1,29 +1,36 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { KafkaConsumerLagIndicator } from './kafka-consumer-lag.indicator';
+import { KafkaConsumerIndicator } from './kafka-consumer.indicator';
 
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
-    private readonly kafkaLag: KafkaConsumerLagIndicator,
+    private readonly consumer: KafkaConsumerIndicator,
   ) {}
 
-  /** Liveness: the process answers. Never depends on PostgreSQL or Kafka, so they can't get it killed. */
+  /**
+   * Liveness: the process answers and its consumer has neither stopped for good nor stalled with
+   * records waiting. Never depends on PostgreSQL or Kafka being up, so an outage restarts no pod.
+   */
   @Get('live')
   @HealthCheck()
   live() {
-    return this.health.check([]);
+    return this.health.check([() => this.consumer.live('kafka_consumer')]);
   }
 
-  /** Readiness: the database answers and the consumer keeps up. */
+  /** Readiness of this replica: the database answers and its consumer is a running group member. */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([
-      () => this.database.pingCheck('database', { timeout: 2000 }),
-      () => this.kafkaLag.isHealthy('kafka_consumer_lag'),
-    ]);
+    return this.health.check([() => this.database.pingCheck('database', { timeout: 2000 }), () => this.consumer.ready('kafka_consumer')]);
+  }
+
+  /** The group's lag against MAX_CONSUMER_LAG, from the last reading: for alerts, not for probes. */
+  @Get('lag')
+  @HealthCheck()
+  lag() {
+    return this.health.check([() => this.consumer.lag('kafka_consumer_lag')]);
   }
 }

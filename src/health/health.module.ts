@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
-import { KafkaConsumerLagIndicator } from './kafka-consumer-lag.indicator';
+import { KafkaConsumerIndicator } from './kafka-consumer.indicator';
 
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
-  providers: [KafkaConsumerLagIndicator],
+  providers: [KafkaConsumerIndicator],
 })
 export class HealthModule {}

@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { KafkaContext, KafkaOptions, ServerKafka } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
+import { nextChunkSize } from './chunk-sizing';
+import { ConsumerStatus } from './consumer-status';
 import { KafkaRecord, KafkaRecordBatch } from './kafka-record';
 
 export interface BatchingKafkaServerOptions {
@@ -10,6 +12,10 @@ export interface BatchingKafkaServerOptions {
   routes: Record<string, string>;
   /** Largest number of records handed to a handler at once. */
   maxBatchSize: number;
+  /** Chunks are sized so that one handler call (one transaction) takes about half of this. */
+  timeBudgetMs: number;
+  /** How often the group is told this member is alive while a chunk is in flight. */
+  heartbeatIntervalMs: number;
   /** On close, the longest wait for the batch in flight before leaving the group anyway. */
   shutdownTimeoutMs: number;
   /**
@@ -17,29 +23,59 @@ export interface BatchingKafkaServerOptions {
    * fetching, parsing and offset commits of one partition overlap another's transaction.
    */
   partitionsConsumedConcurrently: number;
+  /** Topics missing at start-up are created (`create`) or waited for. */
+  topics: { create: boolean; partitions: number; alsoCreate: string[] };
+  status: ConsumerStatus;
 }
+
+const TOPIC_CHECK_INTERVAL_MS = 5000;
 
 /**
  * The Nest Kafka server runs kafkajs `eachMessage` and commits whatever a handler does; this one
  * runs `eachBatch` instead, hands a handler a chunk of one partition's records, and commits the
  * chunk's offsets only after the handler's promise resolves (that is, after its database commit).
  * A handler that throws leaves the offsets where they were, so kafkajs fetches the chunk again.
+ *
+ * Membership never depends on how long a chunk takes: the group is heartbeated while a chunk is
+ * in flight (a lock wait or a slow database costs latency, not the partition), and chunks are
+ * sized by time. A consumer that kafkajs gives up on is reported to ConsumerStatus as failed.
  */
 export class BatchingKafkaServer extends ServerKafka {
   private readonly batchLogger = new Logger(BatchingKafkaServer.name);
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
+  private chunkSize: number;
 
   constructor(private readonly batching: BatchingKafkaServerOptions) {
     super({ ...batching.kafka, postfixId: '' });
+    this.chunkSize = Math.min(batching.maxBatchSize, 50);
   }
 
-  /** The producer the server connected, for handlers that must publish (dead letters). */
-  get connectedProducer(): Producer | null {
-    return this.producer;
+  protected override registerConsumerEventListeners(): void {
+    super.registerConsumerEventListeners();
+    const consumer = this.consumer!;
+    const { status } = this.batching;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = Object.keys(this.batching.routes).flatMap((topic) => payload.memberAssignment[topic] ?? []);
+      this.batchLogger.log(`joined group ${payload.groupId} as ${payload.memberId}; partitions ${JSON.stringify(payload.memberAssignment)}`);
+      status.joined(assigned);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.stopping) return;
+      const reason = `${payload.error.name}: ${payload.error.message}`;
+      if (payload.restart) {
+        this.batchLogger.warn(`the consumer crashed (${reason}); kafkajs restarts it`);
+        status.restarting(reason);
+      } else {
+        this.batchLogger.error(`the consumer crashed and will not restart: ${reason}`);
+        status.failed(reason);
+      }
+    });
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
+    await this.ensureTopics();
+    if (this.stopping) return;
     await consumer.subscribe({ topics: Object.keys(this.batching.routes), fromBeginning: true });
     await consumer.run({
       autoCommit: false,
@@ -63,6 +99,7 @@ export class BatchingKafkaServer extends ServerKafka {
    */
   override async close(): Promise<void> {
     this.stopping = true;
+    this.batching.status.stopping();
     const started = Date.now();
     if (this.inFlight.size > 0) {
       this.batchLogger.log(`waiting up to ${this.batching.shutdownTimeoutMs} ms for ${this.inFlight.size} batch(es) in flight`);
@@ -77,15 +114,50 @@ export class BatchingKafkaServer extends ServerKafka {
     this.batchLogger.log(`left the consumer group in ${Date.now() - started} ms`);
   }
 
+  /**
+   * Subscribing to a missing topic makes kafkajs fail with UNKNOWN_TOPIC_OR_PARTITION: create the
+   * topics when configured to, otherwise say what is missing and wait for it (not ready meanwhile).
+   */
+  private async ensureTopics(): Promise<void> {
+    const eventTopics = Object.keys(this.batching.routes);
+    // Nest types its client with its own copy of the kafkajs interfaces.
+    const admin = (this.client as unknown as Kafka).admin();
+    await admin.connect();
+    try {
+      for (let attempt = 1; !this.stopping; attempt++) {
+        const existing = new Set(await admin.listTopics());
+        const missing = eventTopics.filter((topic) => !existing.has(topic));
+        const optional = this.batching.topics.alsoCreate.filter((topic) => !existing.has(topic));
+        if (this.batching.topics.create && missing.length + optional.length > 0) {
+          this.batchLogger.log(`creating topics ${[...missing, ...optional].join(', ')} with ${this.batching.topics.partitions} partitions (KAFKA_CREATE_TOPICS=true)`);
+          await admin.createTopics({ waitForLeaders: true, topics: [...missing, ...optional].map((topic) => ({ topic, numPartitions: this.batching.topics.partitions })) });
+          continue;
+        }
+        if (missing.length === 0) {
+          if (optional.length > 0) this.batchLogger.warn(`dead-letter topic ${optional.join(', ')} does not exist yet; the broker must create it on first use, or create it yourself`);
+          return;
+        }
+        const detail = `topic ${missing.join(', ')} does not exist on ${String(this.brokers)}: create it, or set KAFKA_CREATE_TOPICS=true; waiting for it`;
+        this.batching.status.waitingForTopic(detail);
+        if (attempt === 1 || attempt % 12 === 0) this.batchLogger.warn(`${detail} (check ${attempt}, every ${TOPIC_CHECK_INTERVAL_MS / 1000} s)`);
+        await new Promise((resolve) => setTimeout(resolve, TOPIC_CHECK_INTERVAL_MS));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   private async handleBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, resolveOffset, isRunning, isStale } = payload;
     const pattern = this.batching.routes[batch.topic];
     const handler = pattern ? this.getHandlerByPattern(pattern) : null;
     if (!handler) throw new Error(`no @EventPattern handler for topic ${batch.topic}`);
+    const isActive = () => !this.stopping && isRunning() && !isStale();
 
-    for (let start = 0; start < batch.messages.length; start += this.batching.maxBatchSize) {
-      if (this.stopping || !isRunning() || isStale()) return;
-      const messages = batch.messages.slice(start, start + this.batching.maxBatchSize);
+    for (let start = 0; start < batch.messages.length; ) {
+      if (!isActive()) return;
+      const size = this.chunkSize;
+      const messages = batch.messages.slice(start, start + size);
       const records: KafkaRecord[] = messages.map((message) => ({
         topic: batch.topic,
         partition: batch.partition,
@@ -95,15 +167,41 @@ export class BatchingKafkaServer extends ServerKafka {
         headers: (message.headers ?? {}) as KafkaRecord['headers'],
         timestamp: message.timestamp,
       }));
-      const control = { heartbeat, isActive: () => !this.stopping && isRunning() && !isStale() };
+      // A handler heartbeats while it retries against an unavailable database: it is alive, waiting.
+      const control = {
+        heartbeat: async () => {
+          this.batching.status.progressed();
+          await heartbeat();
+        },
+        isActive,
+      };
       const chunk: KafkaRecordBatch = { topic: batch.topic, partition: batch.partition, records, control };
       const context = new KafkaContext([messages[0] as never, batch.partition, batch.topic, consumer, heartbeat, this.producer!]);
-      await lastValueFrom(this.transformToObservable(await handler(chunk, context)), { defaultValue: undefined });
-
-      const lastOffset = records[records.length - 1].offset;
-      resolveOffset(lastOffset);
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+      const began = performance.now();
+      await this.whileHeartbeating(heartbeat, async () => {
+        await lastValueFrom(this.transformToObservable(await handler(chunk, context)), { defaultValue: undefined });
+        const lastOffset = records[records.length - 1].offset;
+        resolveOffset(lastOffset);
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
+      });
+      this.batching.status.progressed();
+      const next = nextChunkSize(messages.length, performance.now() - began, this.batching.timeBudgetMs, this.batching.maxBatchSize);
+      // A short, fast chunk (the partition had no more) says nothing against the current size.
+      this.chunkSize = messages.length < size && next >= messages.length ? Math.max(next, size) : next;
+      start += messages.length;
       await heartbeat();
+    }
+  }
+
+  /** Runs `work` while telling the group, every heartbeat interval, that this member is alive. */
+  private async whileHeartbeating<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      heartbeat().catch((error: Error) => this.batchLogger.warn(`heartbeat during a batch failed: ${error.message}`));
+    }, this.batching.heartbeatIntervalMs);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
     }
   }
 }

@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
-import { ConsumerLagReader } from './consumer-lag.reader';
+import { ConsumerLagMonitor } from './consumer-lag.monitor';
+import { ConsumerStatus } from './consumer-status';
 import { DeadLetterPublisher } from './dead-letter.publisher';
 
 @Global()
-@Module({ providers: [DeadLetterPublisher, ConsumerLagReader], exports: [DeadLetterPublisher, ConsumerLagReader] })
+@Module({ providers: [DeadLetterPublisher, ConsumerLagMonitor, ConsumerStatus], exports: [DeadLetterPublisher, ConsumerLagMonitor, ConsumerStatus] })
 export class KafkaModule {}

@@ -6,7 +6,7 @@ import { createApp, startApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/migrate';
 import { EmbeddingRepository } from '../../src/similarity/embedding.repository';
-import { partitionLag } from '../../src/kafka/consumer-lag.reader';
+import { partitionLag } from '../../src/kafka/consumer-lag.monitor';
 import { waitFor } from './wait-for';
 
 /** A fresh database, topic and consumer group for one test file, torn down after it. */
@@ -39,6 +39,7 @@ export class TestEnvironment {
       HTTP_PORT: '0',
       // The tests compare with brute force to the row; index mode is tested where it is named.
       CANDIDATE_SEARCH: 'exact',
+      LAG_POLL_INTERVAL_MS: '500',
       ...this.overrides,
     };
   }

@@ -1,0 +1,89 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Admin, Kafka } from 'kafkajs';
+import { PinoLogger } from 'nestjs-pino';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { kafkaClientOptions } from './kafka-client-options';
+
+export interface PartitionLag {
+  partition: number;
+  lag: number;
+}
+
+/** The group's lag per partition, as read at `readAt` (ms since the epoch). */
+export interface LagReading {
+  readAt: number;
+  partitions: PartitionLag[];
+}
+
+/** Lag of one partition: how many records lie past the group's committed offset. */
+export function partitionLag(latestOffset: string, committedOffset: string, earliestOffset: string): number {
+  const end = BigInt(latestOffset);
+  // -1: the group has committed nothing yet, so everything still retained is unread.
+  const start = committedOffset === '-1' ? BigInt(earliestOffset) : BigInt(committedOffset);
+  return Number(end > start ? end - start : 0n);
+}
+
+/**
+ * Reads the worker group's lag per partition on a timer (LAG_POLL_INTERVAL_MS), so that health
+ * probes and metric scrapes serve the last reading instead of calling Kafka on every request.
+ */
+@Injectable()
+export class ConsumerLagMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly admin: Admin;
+  private connected = false;
+  private timer: NodeJS.Timeout | null = null;
+  private reading: LagReading | null = null;
+  private failure: string | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext(ConsumerLagMonitor.name);
+    this.admin = new Kafka({ ...kafkaClientOptions(config.kafka, '-admin'), logLevel: 0, retry: { retries: 1 } }).admin();
+  }
+
+  onApplicationBootstrap(): void {
+    const poll = () => {
+      void this.read().finally(() => {
+        if (this.timer) this.timer = setTimeout(poll, this.config.kafka.lagPollIntervalMs).unref();
+      });
+    };
+    this.timer = setTimeout(poll, 0).unref();
+  }
+
+  /** The last successful reading; null before the first one. */
+  latest(): LagReading | null {
+    return this.reading;
+  }
+
+  /** Why the last attempt failed; null when it succeeded. */
+  lastFailure(): string | null {
+    return this.failure;
+  }
+
+  private async read(): Promise<void> {
+    try {
+      if (!this.connected) {
+        await this.admin.connect();
+        this.connected = true;
+      }
+      const { topic, groupId } = this.config.kafka;
+      const [topicOffsets, [groupOffsets]] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId, topics: [topic] })]);
+      const committed = new Map(groupOffsets.partitions.map((p) => [p.partition, p.offset]));
+      const partitions = topicOffsets.map((p) => ({ partition: p.partition, lag: partitionLag(p.high, committed.get(p.partition) ?? '-1', p.low) }));
+      this.reading = { readAt: Date.now(), partitions: partitions.sort((x, y) => x.partition - y.partition) };
+      this.failure = null;
+    } catch (error) {
+      if (this.failure === null) this.logger.warn({ err: error }, 'cannot read the consumer lag');
+      this.failure = (error as Error).message;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.connected) await this.admin.disconnect().catch(() => undefined);
+  }
+}
