@@ -1,10 +1,11 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import { createHash } from 'node:crypto';
+import { ICustomPartitioner, IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { kafkaClientOptions } from './kafka-client-options';
-import { Rejection } from '../similarity/dto/embedding-event';
+import { MAX_KEY_BYTES, Rejection } from '../similarity/dto/embedding-event';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { KafkaRecord } from './kafka-record';
 
@@ -24,7 +25,19 @@ export const DeadLetterHeaders = {
   sourceOffset: 'x-source-offset',
   failedAt: 'x-failed-at',
   originalBytes: 'x-original-value-bytes',
+  originalKeyBytes: 'x-original-key-bytes',
 } as const;
+
+/**
+ * Picks a dead letter's partition from a hash of its (already cut) key. kafkajs's default
+ * partitioner runs murmur2, whose cost grows with the square of the key length: a 1 MB key would
+ * block the event loop for minutes. SHA-1 is linear and the key is at most MAX_KEY_BYTES anyway.
+ */
+export const boundedKeyPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
+  if (message.partition !== undefined && message.partition !== null) return message.partition;
+  const key = message.key === null || message.key === undefined ? Buffer.alloc(0) : Buffer.from(message.key);
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % partitionMetadata.length;
+};
 
 /** Publishes rejected records to the dead-letter topic with their original key, value and headers. */
 @Injectable()
@@ -37,7 +50,7 @@ export class DeadLetterPublisher implements OnModuleInit, OnApplicationShutdown 
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(DeadLetterPublisher.name);
-    this.producer = new Kafka({ ...kafkaClientOptions(config.kafka, '-dlq'), logLevel: 1 }).producer({ allowAutoTopicCreation: true });
+    this.producer = new Kafka({ ...kafkaClientOptions(config.kafka, '-dlq'), logLevel: 1 }).producer({ allowAutoTopicCreation: true, createPartitioner: boundedKeyPartitioner });
   }
 
   async onModuleInit(): Promise<void> {
@@ -64,15 +77,20 @@ export class DeadLetterPublisher implements OnModuleInit, OnApplicationShutdown 
   }
 }
 
-/** The dead letter of a record: its key, (possibly cut) value and headers, plus why and where from. */
+/**
+ * The dead letter of a record: its (possibly cut) key and value and its headers, plus why and
+ * where from. A cut part keeps its original length in a header.
+ */
 export function deadLetterMessage(record: KafkaRecord, rejection: Rejection, failedAt: string): Message {
   const oversized = record.value !== null && record.value.length > MAX_DEAD_LETTER_VALUE_BYTES;
+  const longKey = record.key !== null && record.key.length > MAX_KEY_BYTES;
   return {
-    key: record.key,
+    key: longKey ? record.key!.subarray(0, MAX_KEY_BYTES) : record.key,
     value: oversized ? record.value!.subarray(0, MAX_DEAD_LETTER_VALUE_BYTES) : record.value,
     headers: {
       ...record.headers,
       ...(oversized ? { [DeadLetterHeaders.originalBytes]: String(record.value!.length) } : {}),
+      ...(longKey ? { [DeadLetterHeaders.originalKeyBytes]: String(record.key!.length) } : {}),
       [DeadLetterHeaders.reason]: rejection.reason,
       [DeadLetterHeaders.category]: rejection.category,
       [DeadLetterHeaders.sourceTopic]: record.topic,

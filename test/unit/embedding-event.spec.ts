@@ -14,6 +14,17 @@ function record(value: string | Buffer | null, key: string | null = 'student-1',
 }
 
 describe('parseEmbeddingRecord', () => {
+  it('rejects a key longer than any student id before reading it, even with a valid value', () => {
+    const hugeKey = 'k'.repeat(256 * 1024);
+    const parsed = parseEmbeddingRecord(record(JSON.stringify({ student_id: hugeKey }), hugeKey));
+    expect(parsed).toEqual({ ok: false, category: 'invalid-key', reason: 'key is 262144 bytes, over the 1024-byte limit of a student id' });
+  });
+
+  it('accepts the key of the longest student id in UTF-8 (256 three-byte characters)', () => {
+    const id = '€'.repeat(256);
+    expect(parseEmbeddingRecord(record(JSON.stringify({ student_id: id }), id)).ok).toBe(true);
+  });
+
   it('accepts a full event and ignores unknown fields', () => {
     const parsed = parseEmbeddingRecord(record(JSON.stringify({ student_id: 'student-1', event_id: '9b2f0c0e-4a55-4c1e-9d62-1f0a8e7f3b21', version: 3, op: 'upsert', colour: 'blue' })));
     expect(parsed).toEqual({ ok: true, event: { studentId: 'student-1', eventId: '9b2f0c0e-4a55-4c1e-9d62-1f0a8e7f3b21', version: 3, op: 'upsert', partition: 1, offset: '5' } });

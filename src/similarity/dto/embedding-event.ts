@@ -4,6 +4,8 @@ import { KafkaRecord } from '../../kafka/kafka-record';
 
 export const MAX_STUDENT_ID_LENGTH = 256;
 export const MAX_EVENT_BYTES = 64 * 1024;
+/** A student id of 256 characters is at most 1 KB in UTF-8; any longer key cannot be one. */
+export const MAX_KEY_BYTES = 4 * MAX_STUDENT_ID_LENGTH;
 
 /** The rules for a student id, wherever one comes from outside. */
 export const studentIdSchema = z
@@ -54,6 +56,9 @@ export type ParsedRecord = { ok: true; event: EmbeddingEvent } | ({ ok: false } 
 
 /** Turns one Kafka record into an event or a rejection with a reason; never throws. */
 export function parseEmbeddingRecord(record: KafkaRecord): ParsedRecord {
+  if (record.key !== null && record.key.length > MAX_KEY_BYTES) {
+    return { ok: false, category: 'invalid-key', reason: `key is ${record.key.length} bytes, over the ${MAX_KEY_BYTES}-byte limit of a student id` };
+  }
   const key = record.key?.toString('utf8') ?? null;
   if (record.value === null || record.value.length === 0) {
     if (key === null) return { ok: false, category: 'invalid-key', reason: 'tombstone without a key' };
