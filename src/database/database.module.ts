@@ -3,7 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { dataSourceOptions } from './data-source-options';
-import { SchemaCheck } from './schema-check';
 import { TransactionRunner } from './transaction-runner';
 
 @Global()
@@ -14,7 +13,7 @@ import { TransactionRunner } from './transaction-runner';
       useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.database), migrationsRun: false }),
     }),
   ],
-  providers: [TransactionRunner, SchemaCheck],
+  providers: [TransactionRunner],
   exports: [TransactionRunner],
 })
 export class DatabaseModule {}

@@ -28,6 +28,14 @@ export interface NeighborSearch {
 /** All SQL on student_embeddings, vector searches included. */
 @Injectable()
 export class EmbeddingRepository {
+  /** The declared dimension of the vector column; null when it declares none (`vector` without a size). */
+  async columnDimension(db: EntityManager): Promise<number | null> {
+    const [row]: { typmod: number }[] = await db.query(
+      "SELECT atttypmod AS typmod FROM pg_attribute WHERE attrelid = 'student_embeddings'::regclass AND attname = 'vec' AND NOT attisdropped",
+    );
+    return row && row.typmod > 0 ? row.typmod : null;
+  }
+
   /** The stored version of each student's embedding and whether its vector is usable. */
   async loadStates(db: EntityManager, studentIds: string[], dimension: number): Promise<Map<string, EmbeddingState>> {
     const rows: { student_id: string; version: string; defect: EmbeddingState['defect'] }[] = await db.query(
