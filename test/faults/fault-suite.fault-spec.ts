@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { Kafka } from 'kafkajs';
 import { seededRandom } from '../../bench/synthetic-vectors';
 import { graphViolations } from '../support/graph-check';
+import { graphLockWaiters, holdGraphLock } from '../support/graph-lock';
+import { committedLag, committedTotal, readDeadLetters } from '../support/group-progress';
 import { TestEnvironment } from '../support/harness';
 import { UpstreamSimulator } from '../support/upstream-simulator';
 import { waitFor } from '../support/wait-for';
@@ -15,23 +16,6 @@ const rows: FaultRow[] = [];
 
 function services(action: 'start' | 'stop', which: 'postgres' | 'kafka'): void {
   execFileSync('bash', [`scripts/services/${action}.sh`, which], { stdio: 'inherit' });
-}
-
-async function deadLetters(env: TestEnvironment): Promise<{ key: string | null; category: string }[]> {
-  const offsets = await env.admin.fetchTopicOffsets(env.deadLetterTopic);
-  const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  if (total === 0) return [];
-  const consumer = new Kafka({ clientId: 'fault-dlq', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: 0 }).consumer({ groupId: `${env.name}-dlq-${Date.now()}` });
-  const letters: { key: string | null; category: string }[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic: env.deadLetterTopic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void letters.push({ key: message.key?.toString() ?? null, category: message.headers!['x-dead-letter-category']!.toString() }) });
-  try {
-    await waitFor(async () => letters.length >= total, `${total} dead letters`, 30000);
-  } finally {
-    await consumer.disconnect();
-  }
-  return letters;
 }
 
 /** Waits for the group to catch up; a timeout counts as a stall instead of failing at once. */
@@ -104,15 +88,16 @@ describe('fault suite: nothing lost, nothing wrong, never stalled', () => {
       const stalls = await drained(env);
       upstream.vectors.set(hostileId, upstream.vectors.get('s-0001')!.map((x) => x * 2));
       const violations = await graphViolations(env, upstream.vectors, K, THRESHOLD);
-      const letters = await deadLetters(env);
+      const letters = await readDeadLetters(env);
       const pools = await env.db.query('SELECT student_id FROM student_neighbor_pools WHERE student_id = ANY($1::text[])', [tracked]);
       const hostile = await env.db.query('SELECT count(*)::int AS n FROM student_similarity WHERE a = $1', [hostileId]);
 
+      const wrongRowsOf = (studentId: string | null) => (studentId === null ? 0 : violations.filter((v) => v.startsWith(`${studentId}:`) || v.startsWith(`${studentId} `)).length);
       for (const [i, c] of cases.entries()) {
         const landed = pools.rows.some((r: { student_id: string }) => r.student_id === tracked[i]);
         const deadOk = c.dead === null ? true : letters.some((l) => l.category === c.dead);
         const note = c.dead ? `dead-lettered as ${c.dead}` : c.fault.startsWith('SQL') ? `stored as data: ${hostile.rows[0].n} neighbours` : c.fault.startsWith('NaN') ? `refused at write by pgvector: ${Object.keys(refusedWrites).filter((k) => refusedWrites[k] !== 'accepted').join(', ')}` : 'no-op';
-        rows.push({ fault: c.fault, count: 1, lost: (landed ? 0 : 1) + (deadOk ? 0 : 1), wrong: 0, stalls, note });
+        rows.push({ fault: c.fault, count: 1, lost: (landed ? 0 : 1) + (deadOk ? 0 : 1), wrong: wrongRowsOf(tracked[i]) + wrongRowsOf(c.key), stalls, note });
       }
       rows.push({ fault: 'graph after all bad input', count: cases.length, lost: 0, wrong: violations.length, stalls, note: 'invariant checked against brute force' });
 
@@ -135,6 +120,7 @@ describe('fault suite: nothing lost, nothing wrong, never stalled', () => {
     const port = await freePort();
     const workerEnv = { ...env.env, DB_URL: env.databaseUrl.replace('postgres@', `postgres:${SECRET}@`) };
     let worker = new WorkerProcess(workerEnv, port);
+    const workers = [worker];
     const outputs: string[] = [];
     try {
       const upstream = new UpstreamSimulator(env, seededRandom(4242), 300);
@@ -155,6 +141,7 @@ describe('fault suite: nothing lost, nothing wrong, never stalled', () => {
         await worker.stop('SIGKILL');
         outputs.push(worker.output);
         worker = new WorkerProcess(workerEnv, port);
+        workers.push(worker);
         await worker.start();
       }
       await streaming;
@@ -182,7 +169,7 @@ describe('fault suite: nothing lost, nothing wrong, never stalled', () => {
       rows.push({ fault: 'PostgreSQL restart (backlog waiting)', count: 1, lost: 0, wrong: afterDb.length, stalls: dbStall, note: `ready: 503 while down (${notReady}), 200 after (${readyAgain})` });
 
       // Every valid event was applied: the group committed everything and nothing valid was dead-lettered.
-      const letters = await deadLetters(env);
+      const letters = await readDeadLetters(env);
       const lag = await committedLag(env);
       rows[rows.length - 3].lost = rows[rows.length - 2].lost = rows[rows.length - 1].lost = lag + letters.length;
       const metrics = await (await fetch(`${worker.url}/metrics`)).text();
@@ -196,7 +183,10 @@ describe('fault suite: nothing lost, nothing wrong, never stalled', () => {
       expect(lag).toBe(0);
       expect(notReady).toBe(true);
       expect(readyAgain).toBe(true);
-      expect(worker.exits.length + kills).toBeGreaterThanOrEqual(10);
+      // Each kill ended a running worker by SIGKILL; no worker ended any other way.
+      const exits = workers.flatMap((w) => w.exits);
+      expect(exits.filter((e) => e.signal === 'SIGKILL')).toHaveLength(10);
+      expect(exits).toHaveLength(10);
       // No secret in logs, health output or metrics.
       const secretSeen = [...outputs, downBody, metrics].some((text) => text.includes(SECRET));
       rows.push({ fault: 'DB password in logs, /health/ready or /metrics', count: outputs.length + 2, lost: 0, wrong: secretSeen ? 1 : 0, stalls: 0 });
@@ -207,7 +197,7 @@ describe('fault suite: nothing lost, nothing wrong, never stalled', () => {
     }
   });
 
-  it('SIGTERM: the batch in flight finishes and commits, the group is left, within the deadline', async () => {
+  it('SIGTERM with a batch in flight: it finishes and commits, the group is left, within the deadline', async () => {
     const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), BATCH_MAX_EVENTS: '200', SHUTDOWN_TIMEOUT_MS: '20000' });
     await env.setUp(1);
     const worker = new WorkerProcess({ ...env.env, LOG_LEVEL: 'info' }, await freePort());
@@ -215,22 +205,40 @@ describe('fault suite: nothing lost, nothing wrong, never stalled', () => {
       const upstream = new UpstreamSimulator(env, seededRandom(8), 400);
       await worker.start();
       await upstream.seed();
-      await waitFor(async () => (await committedTotal(env)) > 0, 'the first commit', 60000);
+      await env.waitUntilConsumed();
+      const committedBefore = await committedTotal(env);
+
+      // The graph lock held from here keeps the next batch waiting inside its transaction.
+      const lock = await holdGraphLock(env);
+      await upstream.stream(100, 50);
+      await waitFor(async () => (await graphLockWaiters(env)) > 0, 'a batch in flight, waiting on the graph lock', 30000);
       const started = Date.now();
-      await worker.stop('SIGTERM');
+      const stopped = worker.stop('SIGTERM');
+      await waitFor(async () => /waiting up to \d+ ms for 1 batch\(es\) in flight/.test(worker.output), 'the worker to wait for its batch', 10000);
+      await lock.release();
+      await stopped;
       const stoppedMs = Date.now() - started;
       const committedAtStop = await committedTotal(env);
+
       const restarted = new WorkerProcess(env.env, await freePort());
       await restarted.start();
       const stall = await drained(env);
       await restarted.stop('SIGTERM');
       const violations = await graphViolations(env, upstream.vectors, K, THRESHOLD);
-      rows.push({ fault: 'SIGTERM during a batch', count: 1, lost: 0, wrong: violations.length, stalls: stall, note: `stopped in ${stoppedMs} ms, ${committedAtStop} offsets committed at stop` });
+      rows.push({
+        fault: 'SIGTERM during a batch (held in flight by the graph lock)',
+        count: 1,
+        lost: await committedLag(env),
+        wrong: violations.length,
+        stalls: stall,
+        note: `stopped in ${stoppedMs} ms; the batch in flight committed ${committedAtStop - committedBefore} offsets during shutdown`,
+      });
 
-      // Nest closes the app on SIGTERM, then re-raises the signal: a clean exit either way.
-      expect(worker.exits[0].code === 0 || worker.exits[0].signal === 'SIGTERM').toBe(true);
-      expect(worker.output).toMatch(/batch in flight|left the consumer group/);
+      // Nest closes the app on SIGTERM and exits with process.exit(0) (useProcessExit).
+      expect(worker.exits).toEqual([{ code: 0, signal: null }]);
+      expect(worker.output).toMatch(/batch in flight finished/);
       expect(worker.output).toMatch(/left the consumer group/);
+      expect(committedAtStop).toBeGreaterThan(committedBefore);
       expect(stoppedMs).toBeLessThan(20000 + 5000);
       expect(stall).toBe(0);
       expect(violations).toEqual([]);
@@ -239,13 +247,3 @@ describe('fault suite: nothing lost, nothing wrong, never stalled', () => {
     }
   });
 });
-
-async function committedTotal(env: TestEnvironment): Promise<number> {
-  const [group] = await env.admin.fetchOffsets({ groupId: env.env.KAFKA_GROUP_ID, topics: [env.topic] });
-  return group.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-}
-
-async function committedLag(env: TestEnvironment): Promise<number> {
-  const latest = await env.admin.fetchTopicOffsets(env.topic);
-  return latest.reduce((sum, p) => sum + Number(p.high), 0) - (await committedTotal(env));
-}

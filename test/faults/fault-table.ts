@@ -9,16 +9,16 @@ export interface FaultRow {
   note?: string;
 }
 
-/** Prints the table the README shows, and keeps it in .local/ for copying. */
-export function reportFaultTable(rows: FaultRow[]): string {
+/** Prints the table the README shows, and keeps it in .local/<file> for copying. */
+export function reportFaultTable(rows: FaultRow[], title = 'fault suite', file = 'fault-table.md'): string {
   const lines = [
     '| fault or input tried | count | events lost | wrong rows | stalls | note |',
     '|---|---:|---:|---:|---:|---|',
     ...rows.map((r) => `| ${r.fault} | ${r.count} | ${r.lost} | ${r.wrong} | ${r.stalls} | ${r.note ?? ''} |`),
   ];
   const table = lines.join('\n');
-  console.log(`\nfault suite\n${table}\n`);
+  console.log(`\n${title}\n${table}\n`);
   mkdirSync('.local', { recursive: true });
-  writeFileSync('.local/fault-table.md', `${table}\n`);
+  writeFileSync(`.local/${file}`, `${table}\n`);
   return table;
 }

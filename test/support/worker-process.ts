@@ -28,7 +28,17 @@ export class WorkerProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Starts the process and waits until it serves /health/live. */
   async start(): Promise<void> {
+    const child = this.launch();
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${this.output.slice(-2000)}`);
+      return (await fetch(`${this.url}/health/live`)).ok;
+    }, 'the worker process to serve /health/live', 60000, 200);
+  }
+
+  /** Starts the process without waiting for anything. */
+  launch(): ChildProcess {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
       env: { ...process.env, ...this.env, HTTP_PORT: String(this.port), NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,10 +47,16 @@ export class WorkerProcess {
     child.stdout!.on('data', (chunk) => (this.output += chunk.toString()));
     child.stderr!.on('data', (chunk) => (this.output += chunk.toString()));
     child.on('exit', (code, signal) => this.exits.push({ code, signal }));
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${this.output.slice(-2000)}`);
-      return (await fetch(`${this.url}/health/live`)).ok;
-    }, 'the worker process to serve /health/live', 60000, 200);
+    return child;
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends a signal that does not end the process (SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
   }
 
   /** Sends the signal and waits for the process to end. */
