@@ -12,8 +12,11 @@ export const studentIdSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(MAX_STUDENT_ID_LENGTH, `must be at most ${MAX_STUDENT_ID_LENGTH} characters`)
+  // C0 and C1 controls, and the bidirectional marks, embeddings and overrides (a U+202E in an id
+  // makes it display as another one in every log and page that shows it).
   // eslint-disable-next-line no-control-regex
-  .refine((id) => !/[\u0000-\u001f\u007f]/.test(id), 'must not contain control characters');
+  .refine((id) => !/[\u0000-\u001f\u007f-\u009f]/.test(id), 'must not contain control characters')
+  .refine((id) => !/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(id), 'must not contain bidirectional control characters');
 
 /** The value of a message on the student embedding topic; unknown fields are ignored. */
 const eventValueSchema = z.object({
