@@ -1,5 +1,9 @@
 # syntax=docker/dockerfile:1
-FROM node:20-bookworm-slim AS build
+# The base is pinned by digest: a rebuild gets the same bytes, and a moved upstream tag cannot
+# change the image silently. Bump it deliberately (docker buildx imagetools inspect node:20-bookworm-slim).
+ARG NODE_IMAGE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,7 +12,10 @@ COPY src ./src
 COPY migrations ./migrations
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
+# Set by scripts/build-image.sh from package.json, so the image says which release it is.
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="similarity-worker" org.opencontainers.image.version="${VERSION}"
 ENV NODE_ENV=production
 # V8 otherwise lets the heap grow far past what a batch needs (peak RSS 300 MB vs 190 MB measured).
 ENV NODE_OPTIONS=--max-old-space-size=160

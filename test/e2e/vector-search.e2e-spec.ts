@@ -23,6 +23,13 @@ describe('vector searches use the plan they are meant to (EXPLAIN on real pgvect
     await env.tearDown();
   });
 
+  it('runs the pgvector version the install script and docker-compose name', async () => {
+    const { readFileSync } = await import('node:fs');
+    const [{ extversion }] = (await env.db.query("SELECT extversion FROM pg_extension WHERE extname = 'vector'")).rows;
+    expect(readFileSync('scripts/services/install.sh', 'utf8')).toContain(`pgvector ${extversion}`);
+    expect(readFileSync('docker-compose.yml', 'utf8')).toContain(`pgvector/pgvector:${extversion}-pg16`);
+  });
+
   it('index mode walks the HNSW index with the query vector as a subquery', async () => {
     const plan = await embeddings.explainNearest(dataSource.manager, 's-1', { mode: 'index', limit: 30, threshold: 0.1 });
     expect(plan).toMatch(/Index Scan using student_embeddings_vec_idx/);

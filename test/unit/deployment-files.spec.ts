@@ -1,0 +1,35 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+const packageJson = JSON.parse(read('package.json'));
+
+describe('what the repository deploys', () => {
+  it('names a release in every Kubernetes manifest: no :latest, and the kustomize tag is the package version', () => {
+    const manifests = readdirSync(join(root, 'k8s')).filter((f) => f.endsWith('.yaml'));
+    const images = manifests.flatMap((f) => [...read(`k8s/${f}`).matchAll(/^\s*image:\s*(\S+)/gm)].map((m) => m[1]));
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) expect(image).toBe('similarity-worker');
+    expect(read('k8s/kustomization.yaml')).toMatch(new RegExp(`- name: similarity-worker\\n\\s+newTag: "${packageJson.version.replace(/\./g, '\\.')}"`));
+  });
+
+  it('builds every Dockerfile stage from a base pinned by digest', () => {
+    const dockerfile = read('Dockerfile');
+    const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
+    expect(froms.length).toBeGreaterThan(1);
+    for (const from of froms) expect(from).toBe('${NODE_IMAGE}');
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim@sha256:[0-9a-f]{64}$/m);
+  });
+
+  it('runs in docker compose the pgvector the local services bundle, and tagged images', () => {
+    const compose = read('docker-compose.yml');
+    const bundled = read('scripts/services/install.sh').match(/pgvector (\d+\.\d+\.\d+)/)![1];
+    expect(compose).toMatch(new RegExp(`image: pgvector/pgvector:${bundled.replace(/\./g, '\\.')}-pg16`));
+    expect(compose).not.toMatch(/:latest/);
+  });
+
+  it('turns off the install-time telemetry of @scarf/scarf (pulled in by swagger-ui-dist)', () => {
+    expect(packageJson.scarfSettings).toEqual({ enabled: false });
+  });
+});
