@@ -8,14 +8,13 @@ import { APP_CONFIG } from './config/config.module';
 import { BatchingKafkaServer } from './kafka/batching-kafka.server';
 import { ConsumerStatus } from './kafka/consumer-status';
 import { STUDENT_EMBEDDING_EVENTS } from './kafka/event-patterns';
-import { kafkaClientOptions } from './kafka/kafka-client-options';
+import { KafkaConnection } from './kafka/kafka-connection';
 
-/** The Kafka server strategy for a config: one factory for brokers, group, timeouts, TLS/SASL. */
-export function createKafkaServer(config: AppConfig, status: ConsumerStatus): BatchingKafkaServer {
+/** The Kafka server strategy for a config: group, timeouts and batching; the client is the connection's. */
+export function createKafkaServer(config: AppConfig, status: ConsumerStatus, connection: KafkaConnection): BatchingKafkaServer {
   const heartbeatIntervalMs = Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10));
   return new BatchingKafkaServer({
     kafka: {
-      client: kafkaClientOptions(config.kafka),
       consumer: {
         groupId: config.kafka.groupId,
         sessionTimeout: config.kafka.sessionTimeoutMs,
@@ -23,7 +22,6 @@ export function createKafkaServer(config: AppConfig, status: ConsumerStatus): Ba
         maxBytesPerPartition: 1024 * 1024,
         allowAutoTopicCreation: false,
       },
-      producer: { allowAutoTopicCreation: true },
     },
     routes: { [config.kafka.topic]: STUDENT_EMBEDDING_EVENTS },
     maxBatchSize: config.kafka.batchMaxEvents,
@@ -31,6 +29,7 @@ export function createKafkaServer(config: AppConfig, status: ConsumerStatus): Ba
     heartbeatIntervalMs,
     topics: { create: config.kafka.createTopics, partitions: config.kafka.topicPartitions, alsoCreate: [config.kafka.deadLetterTopic] },
     status,
+    connection,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
   });
@@ -45,7 +44,7 @@ export async function createApp(module: unknown = AppModule): Promise<INestAppli
   // process.exit (not re-raising the signal) lets pino flush the last log lines of the shutdown.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const config = app.get<AppConfig>(APP_CONFIG);
-  app.connectMicroservice({ strategy: createKafkaServer(config, app.get(ConsumerStatus)) }, { inheritAppConfig: true });
+  app.connectMicroservice({ strategy: createKafkaServer(config, app.get(ConsumerStatus), app.get(KafkaConnection)) }, { inheritAppConfig: true });
   const openApi = new DocumentBuilder().setTitle('Similarity Worker').setDescription('Read API of the student similarity graph, health and metrics').setVersion('1').build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/openapi.json' });
   return app;

@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { KafkaContext, KafkaOptions, ServerKafka } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Consumer, EachBatchPayload } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { nextChunkSize } from './chunk-sizing';
 import { ConsumerStatus } from './consumer-status';
+import { KafkaConnection } from './kafka-connection';
 import { KafkaRecord, KafkaRecordBatch } from './kafka-record';
 
 export interface BatchingKafkaServerOptions {
@@ -26,6 +27,8 @@ export interface BatchingKafkaServerOptions {
   /** Topics missing at start-up are created (`create`) or waited for. */
   topics: { create: boolean; partitions: number; alsoCreate: string[] };
   status: ConsumerStatus;
+  /** The process's one client: the consumer is made from it, its producer and admin are used. */
+  connection: KafkaConnection;
 }
 
 const TOPIC_CHECK_INTERVAL_MS = 5000;
@@ -49,6 +52,20 @@ export class BatchingKafkaServer extends ServerKafka {
   constructor(private readonly batching: BatchingKafkaServerOptions) {
     super({ ...batching.kafka, postfixId: '' });
     this.chunkSize = Math.min(batching.maxBatchSize, 50);
+  }
+
+  override createClient<T = never>(): T {
+    return this.batching.connection.client as T;
+  }
+
+  /** As ServerKafka's, but with the shared, already connected producer instead of a new one. */
+  override async start(callback: () => void): Promise<void> {
+    this.consumer = this.client!.consumer({ ...this.batching.kafka?.consumer, groupId: this.groupId } as never);
+    this.producer = this.batching.connection.producer as never;
+    this.registerConsumerEventListeners();
+    await this.consumer.connect();
+    await this.bindEvents(this.consumer as unknown as Consumer);
+    callback();
   }
 
   protected override registerConsumerEventListeners(): void {
@@ -110,7 +127,11 @@ export class BatchingKafkaServer extends ServerKafka {
       clearTimeout(timer);
       this.batchLogger.log(`batch in flight ${finished === 'deadline' ? 'abandoned at the deadline (it will be redelivered)' : finished} after ${Date.now() - started} ms`);
     }
-    await super.close();
+    // The producer is the connection's: it is disconnected at application shutdown, after this.
+    await this.consumer?.disconnect();
+    this.consumer = null;
+    this.producer = null;
+    this.client = null;
     this.batchLogger.log(`left the consumer group in ${Date.now() - started} ms`);
   }
 
@@ -120,30 +141,24 @@ export class BatchingKafkaServer extends ServerKafka {
    */
   private async ensureTopics(): Promise<void> {
     const eventTopics = Object.keys(this.batching.routes);
-    // Nest types its client with its own copy of the kafkajs interfaces.
-    const admin = (this.client as unknown as Kafka).admin();
-    await admin.connect();
-    try {
-      for (let attempt = 1; !this.stopping; attempt++) {
-        const existing = new Set(await admin.listTopics());
-        const missing = eventTopics.filter((topic) => !existing.has(topic));
-        const optional = this.batching.topics.alsoCreate.filter((topic) => !existing.has(topic));
-        if (this.batching.topics.create && missing.length + optional.length > 0) {
-          this.batchLogger.log(`creating topics ${[...missing, ...optional].join(', ')} with ${this.batching.topics.partitions} partitions (KAFKA_CREATE_TOPICS=true)`);
-          await admin.createTopics({ waitForLeaders: true, topics: [...missing, ...optional].map((topic) => ({ topic, numPartitions: this.batching.topics.partitions })) });
-          continue;
-        }
-        if (missing.length === 0) {
-          if (optional.length > 0) this.batchLogger.warn(`dead-letter topic ${optional.join(', ')} does not exist yet; the broker must create it on first use, or create it yourself`);
-          return;
-        }
-        const detail = `topic ${missing.join(', ')} does not exist on ${String(this.brokers)}: create it, or set KAFKA_CREATE_TOPICS=true; waiting for it`;
-        this.batching.status.waitingForTopic(detail);
-        if (attempt === 1 || attempt % 12 === 0) this.batchLogger.warn(`${detail} (check ${attempt}, every ${TOPIC_CHECK_INTERVAL_MS / 1000} s)`);
-        await new Promise((resolve) => setTimeout(resolve, TOPIC_CHECK_INTERVAL_MS));
+    const admin = await this.batching.connection.admin();
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const existing = new Set(await admin.listTopics());
+      const missing = eventTopics.filter((topic) => !existing.has(topic));
+      const optional = this.batching.topics.alsoCreate.filter((topic) => !existing.has(topic));
+      if (this.batching.topics.create && missing.length + optional.length > 0) {
+        this.batchLogger.log(`creating topics ${[...missing, ...optional].join(', ')} with ${this.batching.topics.partitions} partitions (KAFKA_CREATE_TOPICS=true)`);
+        await admin.createTopics({ waitForLeaders: true, topics: [...missing, ...optional].map((topic) => ({ topic, numPartitions: this.batching.topics.partitions })) });
+        continue;
       }
-    } finally {
-      await admin.disconnect();
+      if (missing.length === 0) {
+        if (optional.length > 0) this.batchLogger.warn(`dead-letter topic ${optional.join(', ')} does not exist yet; the broker must create it on first use, or create it yourself`);
+        return;
+      }
+      const detail = `topic ${missing.join(', ')} does not exist on ${String(this.brokers)}: create it, or set KAFKA_CREATE_TOPICS=true; waiting for it`;
+      this.batching.status.waitingForTopic(detail);
+      if (attempt === 1 || attempt % 12 === 0) this.batchLogger.warn(`${detail} (check ${attempt}, every ${TOPIC_CHECK_INTERVAL_MS / 1000} s)`);
+      await new Promise((resolve) => setTimeout(resolve, TOPIC_CHECK_INTERVAL_MS));
     }
   }
 

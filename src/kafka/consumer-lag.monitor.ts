@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Admin, Kafka } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { kafkaClientOptions } from './kafka-client-options';
+import { ConsumerStatus } from './consumer-status';
+import { KafkaConnection } from './kafka-connection';
 
 export interface PartitionLag {
   partition: number;
@@ -30,18 +30,17 @@ export function partitionLag(latestOffset: string, committedOffset: string, earl
  */
 @Injectable()
 export class ConsumerLagMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly admin: Admin;
-  private connected = false;
   private timer: NodeJS.Timeout | null = null;
   private reading: LagReading | null = null;
   private failure: string | null = null;
 
   constructor(
+    private readonly kafka: KafkaConnection,
+    private readonly status: ConsumerStatus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(ConsumerLagMonitor.name);
-    this.admin = new Kafka({ ...kafkaClientOptions(config.kafka, '-admin'), logLevel: 0, retry: { retries: 1 } }).admin();
   }
 
   onApplicationBootstrap(): void {
@@ -64,13 +63,14 @@ export class ConsumerLagMonitor implements OnApplicationBootstrap, OnApplication
   }
 
   private async read(): Promise<void> {
+    // Until the consumer has found its topic, asking for the offsets of a missing topic would make
+    // the shared admin's metadata requests fail for every later call too.
+    const { phase } = this.status.snapshot();
+    if (phase === 'starting' || phase === 'waiting-for-topic') return;
     try {
-      if (!this.connected) {
-        await this.admin.connect();
-        this.connected = true;
-      }
+      const admin = await this.kafka.admin();
       const { topic, groupId } = this.config.kafka;
-      const [topicOffsets, [groupOffsets]] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId, topics: [topic] })]);
+      const [topicOffsets, [groupOffsets]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
       const committed = new Map(groupOffsets.partitions.map((p) => [p.partition, p.offset]));
       const partitions = topicOffsets.map((p) => ({ partition: p.partition, lag: partitionLag(p.high, committed.get(p.partition) ?? '-1', p.low) }));
       this.reading = { readAt: Date.now(), partitions: partitions.sort((x, y) => x.partition - y.partition) };
@@ -81,9 +81,8 @@ export class ConsumerLagMonitor implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.connected) await this.admin.disconnect().catch(() => undefined);
   }
 }

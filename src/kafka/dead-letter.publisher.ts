@@ -1,12 +1,11 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { createHash } from 'node:crypto';
-import { ICustomPartitioner, IHeaders, Kafka, Message, Producer } from 'kafkajs';
+import { Inject, Injectable } from '@nestjs/common';
+import { IHeaders, Message } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { kafkaClientOptions } from './kafka-client-options';
 import { MAX_KEY_BYTES, Rejection } from '../similarity/dto/embedding-event';
 import { WorkerMetrics } from '../metrics/worker-metrics';
+import { KafkaConnection } from './kafka-connection';
 import { KafkaRecord } from './kafka-record';
 
 /**
@@ -28,44 +27,24 @@ export const DeadLetterHeaders = {
   originalKeyBytes: 'x-original-key-bytes',
 } as const;
 
-/**
- * Picks a dead letter's partition from a hash of its (already cut) key. kafkajs's default
- * partitioner runs murmur2, whose cost grows with the square of the key length: a 1 MB key would
- * block the event loop for minutes. SHA-1 is linear and the key is at most MAX_KEY_BYTES anyway.
- */
-export const boundedKeyPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
-  if (message.partition !== undefined && message.partition !== null) return message.partition;
-  const key = message.key === null || message.key === undefined ? Buffer.alloc(0) : Buffer.from(message.key);
-  return createHash('sha1').update(key).digest().readUInt32BE(0) % partitionMetadata.length;
-};
 
 /** Publishes rejected records to the dead-letter topic with their original key, value and headers. */
 @Injectable()
-export class DeadLetterPublisher implements OnModuleInit, OnApplicationShutdown {
-  private readonly producer: Producer;
-
+export class DeadLetterPublisher {
   constructor(
+    private readonly kafka: KafkaConnection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(DeadLetterPublisher.name);
-    this.producer = new Kafka({ ...kafkaClientOptions(config.kafka, '-dlq'), logLevel: 1 }).producer({ allowAutoTopicCreation: true, createPartitioner: boundedKeyPartitioner });
-  }
-
-  async onModuleInit(): Promise<void> {
-    await this.producer.connect();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.producer.disconnect();
   }
 
   /** Publishes and waits for the broker's acknowledgement, so offsets are committed only after. */
   async publish(rejections: { record: KafkaRecord; rejection: Rejection }[]): Promise<void> {
     if (rejections.length === 0) return;
     const failedAt = new Date().toISOString();
-    await this.producer.send({
+    await this.kafka.producer.send({
       topic: this.config.kafka.deadLetterTopic,
       acks: -1,
       messages: rejections.map(({ record, rejection }) => deadLetterMessage(record, rejection, failedAt)),

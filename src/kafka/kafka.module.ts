@@ -2,7 +2,11 @@ import { Global, Module } from '@nestjs/common';
 import { ConsumerLagMonitor } from './consumer-lag.monitor';
 import { ConsumerStatus } from './consumer-status';
 import { DeadLetterPublisher } from './dead-letter.publisher';
+import { KafkaConnection } from './kafka-connection';
 
 @Global()
-@Module({ providers: [DeadLetterPublisher, ConsumerLagMonitor, ConsumerStatus], exports: [DeadLetterPublisher, ConsumerLagMonitor, ConsumerStatus] })
+@Module({
+  providers: [KafkaConnection, DeadLetterPublisher, ConsumerLagMonitor, ConsumerStatus],
+  exports: [KafkaConnection, DeadLetterPublisher, ConsumerLagMonitor, ConsumerStatus],
+})
 export class KafkaModule {}

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { waitFor } from './wait-for';
 
@@ -50,6 +50,10 @@ export class WorkerProcess {
     return child;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -68,4 +72,10 @@ export class WorkerProcess {
     await ended;
     this.child = null;
   }
+}
+
+/** Established TCP connections the process `pid` holds to `port`, as the OS lists them (ss). */
+export function connectionsTo(pid: number, port: number): number {
+  const lines = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${port} )`], { encoding: 'utf8' }).split('\n');
+  return lines.filter((line) => line.includes(`pid=${pid},`)).length;
 }

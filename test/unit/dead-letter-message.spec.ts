@@ -1,4 +1,5 @@
-import { boundedKeyPartitioner, DeadLetterHeaders, deadLetterMessage, MAX_DEAD_LETTER_VALUE_BYTES } from '../../src/kafka/dead-letter.publisher';
+import { boundedKeyPartitioner } from '../../src/kafka/bounded-key-partitioner';
+import { DeadLetterHeaders, deadLetterMessage, MAX_DEAD_LETTER_VALUE_BYTES } from '../../src/kafka/dead-letter.publisher';
 import { KafkaRecord } from '../../src/kafka/kafka-record';
 
 const rejection = { category: 'invalid-key' as const, reason: 'key too long' };
