@@ -3,14 +3,18 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** The files the page may load: its own assets and the two charting libraries' browser builds. */
-const ASSETS: Record<string, { path: string; type: string }> = {
-  'graph.js': { path: join(__dirname, 'assets', 'graph.js'), type: 'text/javascript; charset=utf-8' },
-  'graph.css': { path: join(__dirname, 'assets', 'graph.css'), type: 'text/css; charset=utf-8' },
-  'cytoscape.min.js': { path: require.resolve('cytoscape/dist/cytoscape.min.js'), type: 'text/javascript; charset=utf-8' },
+/**
+ * The files the page may load: its own assets and the two charting libraries' browser builds.
+ * A Map, not an object, so that a name from the URL such as `__proto__` or `constructor` finds
+ * nothing instead of a member of Object.prototype.
+ */
+const ASSETS = new Map<string, { path: string; type: string }>([
+  ['graph.js', { path: join(__dirname, 'assets', 'graph.js'), type: 'text/javascript; charset=utf-8' }],
+  ['graph.css', { path: join(__dirname, 'assets', 'graph.css'), type: 'text/css; charset=utf-8' }],
+  ['cytoscape.min.js', { path: require.resolve('cytoscape/dist/cytoscape.min.js'), type: 'text/javascript; charset=utf-8' }],
   // chart.js exports no path to its browser build; it sits beside the CommonJS entry.
-  'chart.umd.min.js': { path: join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), type: 'text/javascript; charset=utf-8' },
-};
+  ['chart.umd.min.js', { path: join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), type: 'text/javascript; charset=utf-8' }],
+]);
 
 /** A small page for people: a student's neighbourhood as a graph and the report's histograms. */
 @ApiExcludeController()
@@ -24,7 +28,7 @@ export class GraphPageController {
 
   @Get('assets/:name')
   asset(@Param('name') name: string): StreamableFile {
-    const asset = ASSETS[name];
+    const asset = ASSETS.get(name);
     if (!asset) throw new NotFoundException();
     return new StreamableFile(createReadStream(asset.path), { type: asset.type });
   }
