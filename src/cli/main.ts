@@ -11,9 +11,9 @@ import { studentIdSchema } from '../similarity/dto/embedding-event';
 import { GraphRebuilder } from '../similarity/graph-rebuilder';
 import { CliModule } from './cli.module';
 import { DataSource } from 'typeorm';
-import { ConfigValidationError, loadConfig, loadDatabaseConfig } from '../config/app-config';
+import { ConfigValidationError, loadAdminConfig, loadConfig, loadDatabaseConfig } from '../config/app-config';
 import { runMigrations } from '../database/migrate';
-import { verifyGraph } from '../verification/graph-verifier';
+import { DEFAULT_KEPT_VIOLATIONS, DEFAULT_VERIFY_CHUNK, verifyGraph } from '../verification/graph-verifier';
 
 const positiveInteger = (value: string) => {
   const parsed = Number(value);
@@ -22,8 +22,9 @@ const positiveInteger = (value: string) => {
 };
 
 
+/** Runs an admin command that needs the database but not Kafka: only the settings besides Kafka's are required. */
 async function withContext<T>(work: (app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>) => Promise<T>): Promise<T> {
-  loadConfig(process.env);
+  loadAdminConfig(process.env);
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] });
   try {
     return await work(app);
@@ -48,16 +49,19 @@ program
   .command('verify')
   .description('check every stored list against brute force over the embeddings; exits 1 on a violation')
   .option('--sample <n>', 'check n students spread over the table instead of all', positiveInteger)
+  .option('--chunk <n>', 'students checked per pass over all embeddings (memory grows with it)', positiveInteger, DEFAULT_VERIFY_CHUNK)
   .option('--show <n>', 'how many differing students to print', positiveInteger, 10)
-  .option('--json', 'print the report as JSON')
-  .action(async (options: { sample?: number; show: number; json?: boolean }) => {
-    const config = loadConfig(process.env);
+  .option('--json', `print the report as JSON (the first ${DEFAULT_KEPT_VIOLATIONS} violations in full; violationCount counts all)`)
+  .action(async (options: { sample?: number; chunk: number; show: number; json?: boolean }) => {
+    const config = loadAdminConfig(process.env);
     const report = await withContext((app) =>
       verifyGraph(app.get(DataSource).manager, {
         k: config.graph.maxNeighbors,
         threshold: config.graph.threshold,
         sample: options.sample,
-        onProgress: options.json ? undefined : (done, total) => done % 500 === 0 && process.stderr.write(`\rchecked ${done}/${total}`),
+        chunkSize: options.chunk,
+        keepViolations: options.json ? undefined : options.show,
+        onProgress: options.json ? undefined : (done, total) => process.stderr.write(`\rchecked ${done}/${total}`),
       }),
     );
     if (options.json) console.log(JSON.stringify(report, null, 2));
@@ -67,9 +71,9 @@ program
       console.log(`recall@${config.graph.maxNeighbors}: ${report.recall.toFixed(5)}; lists exactly right: ${(report.exactLists * 100).toFixed(2)}%`);
       console.log(`rows at students without an embedding: ${report.orphanRows}`);
       for (const v of report.violations.slice(0, options.show)) console.log(`  ${v.studentId}: ${v.problems.join('; ')}`);
-      if (report.violations.length > options.show) console.log(`  … and ${report.violations.length - options.show} more`);
+      if (report.violationCount > options.show) console.log(`  … and ${report.violationCount - options.show} more`);
     }
-    const ok = report.violations.length === 0 && report.orphanRows === 0;
+    const ok = report.violationCount === 0 && report.orphanRows === 0;
     console.log(ok ? 'OK: the graph satisfies the invariant' : 'VIOLATION: the graph differs from the exact one');
     process.exitCode = ok ? 0 : 1;
   });
@@ -96,7 +100,10 @@ program
         }),
       );
       bar.stop();
-      console.log(`rebuilt ${result.rebuilt} students in ${((Date.now() - started) / 1000).toFixed(1)} s; removed ${result.removedOrphans} without an embedding; rows carry last_event ${result.eventId}`);
+      console.log(
+        `rebuilt ${result.rebuilt} students in ${((Date.now() - started) / 1000).toFixed(1)} s; removed ${result.removedOrphans} without an embedding; ` +
+          `searched again ${result.searchedAgain} whose pool or list named one; rows carry last_event ${result.eventId}`,
+      );
     } finally {
       bar.stop();
     }

@@ -140,11 +140,64 @@ export function loadDatabaseConfig(env: Record<string, string | undefined>): App
   return databaseConfig(parseOrThrow(configSchema.innerType().pick({ DB_URL: true, DB_POOL_SIZE: true, DB_SSL: true, DB_SSL_REJECT_UNAUTHORIZED: true }), env));
 }
 
+/** Every setting but Kafka's: what the admin commands that never use Kafka need (verify, report, rebuild, neighbors). */
+export type AdminConfig = Omit<AppConfig, 'kafka'>;
+
+const adminSchema = configSchema.innerType().pick({
+  DB_URL: true,
+  DB_POOL_SIZE: true,
+  DB_SSL: true,
+  DB_SSL_REJECT_UNAUTHORIZED: true,
+  SIMILARITY_THRESHOLD: true,
+  MAX_NEIGHBORS: true,
+  NEIGHBOR_RESERVE: true,
+  EMBEDDING_DIM: true,
+  CANDIDATE_SEARCH: true,
+  REVERSE_CANDIDATES: true,
+  VECTOR_INDEX: true,
+  HNSW_EF_SEARCH: true,
+  IVFFLAT_PROBES: true,
+  HTTP_PORT: true,
+  LOG_LEVEL: true,
+  SHUTDOWN_TIMEOUT_MS: true,
+  RETRY_MAX_ATTEMPTS: true,
+  RETRY_INITIAL_DELAY_MS: true,
+  RETRY_MAX_DELAY_MS: true,
+});
+
+function adminConfig(c: z.infer<typeof adminSchema>): AdminConfig {
+  return {
+    database: databaseConfig(c),
+    graph: {
+      threshold: c.SIMILARITY_THRESHOLD,
+      maxNeighbors: c.MAX_NEIGHBORS,
+      reserve: c.NEIGHBOR_RESERVE,
+      candidateSearch: c.CANDIDATE_SEARCH,
+      reverseCandidates: c.REVERSE_CANDIDATES,
+    },
+    vectors: {
+      dimension: c.EMBEDDING_DIM,
+      index: c.VECTOR_INDEX,
+      hnswEfSearch: c.HNSW_EF_SEARCH,
+      ivfflatProbes: c.IVFFLAT_PROBES,
+    },
+    http: { port: c.HTTP_PORT },
+    logLevel: c.LOG_LEVEL,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    retry: { maxAttempts: c.RETRY_MAX_ATTEMPTS, initialDelayMs: c.RETRY_INITIAL_DELAY_MS, maxDelayMs: c.RETRY_MAX_DELAY_MS },
+  };
+}
+
+/** Like loadConfig, but the Kafka settings are neither required nor checked. */
+export function loadAdminConfig(env: Record<string, string | undefined>): AdminConfig {
+  return adminConfig(parseOrThrow(adminSchema, env));
+}
+
 /** Parses the environment into the typed config; throws one error naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const c: RawConfig = parseOrThrow(configSchema, env);
   return {
-    database: databaseConfig(c),
+    ...adminConfig(c),
     kafka: {
       brokers: c.KAFKA_BROKERS,
       clientId: c.KAFKA_CLIENT_ID,
@@ -165,22 +218,5 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       lagPollIntervalMs: c.LAG_POLL_INTERVAL_MS,
       maxConsumerLag: c.MAX_CONSUMER_LAG,
     },
-    graph: {
-      threshold: c.SIMILARITY_THRESHOLD,
-      maxNeighbors: c.MAX_NEIGHBORS,
-      reserve: c.NEIGHBOR_RESERVE,
-      candidateSearch: c.CANDIDATE_SEARCH,
-      reverseCandidates: c.REVERSE_CANDIDATES,
-    },
-    vectors: {
-      dimension: c.EMBEDDING_DIM,
-      index: c.VECTOR_INDEX,
-      hnswEfSearch: c.HNSW_EF_SEARCH,
-      ivfflatProbes: c.IVFFLAT_PROBES,
-    },
-    http: { port: c.HTTP_PORT },
-    logLevel: c.LOG_LEVEL,
-    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
-    retry: { maxAttempts: c.RETRY_MAX_ATTEMPTS, initialDelayMs: c.RETRY_INITIAL_DELAY_MS, maxDelayMs: c.RETRY_MAX_DELAY_MS },
   };
 }

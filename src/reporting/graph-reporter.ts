@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
+import { AdminConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { compareReports, GraphReport, integerHistogram, ReportComparison } from './graph-report';
 import { GraphReportRepository } from './graph-report.repository';
@@ -11,7 +11,7 @@ export class GraphReporter {
   constructor(
     private readonly dataSource: DataSource,
     private readonly reports: GraphReportRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AdminConfig,
   ) {}
 
   async report(options: { save: boolean }): Promise<{ report: GraphReport; comparison: ReportComparison | null }> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { EntityManager } from 'typeorm';
+import { AdminConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { TransactionRunner } from '../database/transaction-runner';
 import { EmbeddingRepository } from './embedding.repository';
@@ -26,7 +27,9 @@ export interface RebuildOptions {
  * Recomputes every student's pool and public list from scratch, in chunks. Each chunk is one
  * graph transaction (it takes the same advisory lock as the worker), so a rebuild is safe while
  * workers run: a chunk sees vectors as they are, and the worker repairs what changes after.
- * A checkpoint after each chunk lets an interrupted rebuild resume.
+ * A checkpoint after each chunk lets an interrupted rebuild resume. Last, nothing may refer to a
+ * student without an embedding: such students' rows go, and pools or lists that name one are
+ * searched again.
  */
 @Injectable()
 export class GraphRebuilder {
@@ -36,12 +39,10 @@ export class GraphRebuilder {
     private readonly pools: NeighborPoolRepository,
     private readonly similarities: SimilarityRepository,
     private readonly checkpoints: RebuildCheckpointRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AdminConfig,
   ) {}
 
-  async rebuild(options: RebuildOptions): Promise<{ rebuilt: number; removedOrphans: number; eventId: string }> {
-    const { maxNeighbors: k, reserve, threshold, candidateSearch: mode } = this.config.graph;
-    const capacity = k + reserve;
+  async rebuild(options: RebuildOptions): Promise<{ rebuilt: number; removedOrphans: number; searchedAgain: number; eventId: string }> {
     const eventId = randomUUID();
     let after = options.resume ? await this.transactions.run((db) => this.checkpoints.read(db)) : null;
     const total = await this.transactions.run((db) => this.embeddings.count(db));
@@ -51,12 +52,8 @@ export class GraphRebuilder {
       const chunk = await this.transactions.run(async (db) => {
         await this.pools.lockGraph(db);
         const ids = await this.embeddings.idsAfter(db, after, options.chunkSize);
-        if (ids.length === 0) return ids;
-        const found = await this.embeddings.nearest(db, ids, { limit: capacity, threshold, mode });
-        const pools = new Map(ids.map((id) => [id, poolFromSearch(found.get(id) ?? [], capacity, threshold)]));
-        await this.pools.save(db, pools);
-        await this.similarities.replaceLists(db, ids.map((id) => ({ studentId: id, eventId, neighbors: publicNeighbors(pools.get(id)!, k) })));
-        await this.checkpoints.write(db, ids[ids.length - 1]);
+        await this.rebuildStudents(db, ids, eventId);
+        if (ids.length > 0) await this.checkpoints.write(db, ids[ids.length - 1]);
         return ids;
       });
       if (chunk.length === 0) break;
@@ -65,14 +62,34 @@ export class GraphRebuilder {
       done += chunk.length;
       options.onProgress?.({ done, total });
     }
-    const removedOrphans = await this.transactions.run(async (db) => {
+    // Students who left while no event said so (or while this rebuild ran) may still own rows,
+    // and may still be named in pools and lists that this run did not rebuild (--resume).
+    const { removedOrphans, naming } = await this.transactions.run(async (db) => {
       await this.pools.lockGraph(db);
-      const orphans = await this.pools.orphans(db);
+      const lists = await this.similarities.atMissingStudents(db);
+      const orphans = [...new Set([...(await this.pools.orphans(db)), ...lists.left])];
       await this.pools.delete(db, orphans);
       await this.similarities.replaceLists(db, orphans.map((id) => ({ studentId: id, eventId, neighbors: [] })));
-      await this.checkpoints.clear(db);
-      return orphans.length;
+      return { removedOrphans: orphans.length, naming: [...new Set([...(await this.pools.holdingMissing(db)), ...lists.naming])] };
     });
-    return { rebuilt, removedOrphans, eventId };
+    for (let start = 0; start < naming.length; start += options.chunkSize) {
+      await this.transactions.run(async (db) => {
+        await this.pools.lockGraph(db);
+        await this.rebuildStudents(db, naming.slice(start, start + options.chunkSize), eventId);
+      });
+    }
+    await this.transactions.run((db) => this.checkpoints.clear(db));
+    return { rebuilt, removedOrphans, searchedAgain: naming.length, eventId };
+  }
+
+  /** A fresh search, pool and public list for each of the given students (who have an embedding). */
+  private async rebuildStudents(db: EntityManager, ids: string[], eventId: string): Promise<void> {
+    if (ids.length === 0) return;
+    const { maxNeighbors: k, reserve, threshold, candidateSearch: mode } = this.config.graph;
+    const capacity = k + reserve;
+    const found = await this.embeddings.nearest(db, ids, { limit: capacity, threshold, mode });
+    const pools = new Map(ids.map((id) => [id, poolFromSearch(found.get(id) ?? [], capacity, threshold)]));
+    await this.pools.save(db, pools);
+    await this.similarities.replaceLists(db, ids.map((id) => ({ studentId: id, eventId, neighbors: publicNeighbors(pools.get(id)!, k) })));
   }
 }

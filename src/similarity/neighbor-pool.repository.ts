@@ -123,10 +123,26 @@ export class NeighborPoolRepository {
     }
   }
 
-  /** Students in the graph whose embedding is gone (left while no event said so). */
+  /** Students who own a pool or pool memberships but whose embedding is gone (left while no event said so). */
   async orphans(db: EntityManager): Promise<string[]> {
     const rows: { student_id: string }[] = await db.query(
-      'SELECT p.student_id FROM student_neighbor_pools p WHERE NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = p.student_id)',
+      `SELECT o.student_id FROM (SELECT student_id FROM student_neighbor_pools UNION SELECT owner FROM student_pool_members) o
+        WHERE NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = o.student_id)`,
+    );
+    return rows.map((r) => r.student_id);
+  }
+
+  /** Students with an embedding whose pool (its entries or its membership rows) holds a student without one. */
+  async holdingMissing(db: EntityManager): Promise<string[]> {
+    const rows: { student_id: string }[] = await db.query(
+      `SELECT m.owner AS student_id FROM student_pool_members m
+         JOIN student_embeddings o ON o.student_id = m.owner
+         LEFT JOIN student_embeddings e ON e.student_id = m.member
+        WHERE e.student_id IS NULL
+       UNION
+       SELECT p.student_id FROM student_neighbor_pools p
+         JOIN student_embeddings o ON o.student_id = p.student_id
+        WHERE EXISTS (SELECT 1 FROM unnest(p.neighbor_ids) AS n(id) WHERE NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = n.id))`,
     );
     return rows.map((r) => r.student_id);
   }

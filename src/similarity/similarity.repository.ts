@@ -32,6 +32,21 @@ export class SimilarityRepository {
   }
 
   /**
+   * Students whose rows start or end at a student without an embedding: `left` have none
+   * themselves; `naming` have one but list a student who has none.
+   */
+  async atMissingStudents(db: EntityManager): Promise<{ left: string[]; naming: string[] }> {
+    const rows: { student_id: string; gone: boolean }[] = await db.query(
+      `SELECT DISTINCT s.a AS student_id, ea.student_id IS NULL AS gone
+         FROM student_similarity s
+         LEFT JOIN student_embeddings ea ON ea.student_id = s.a
+         LEFT JOIN student_embeddings eb ON eb.student_id = s.b
+        WHERE ea.student_id IS NULL OR eb.student_id IS NULL`,
+    );
+    return { left: rows.filter((r) => r.gone).map((r) => r.student_id), naming: rows.filter((r) => !r.gone).map((r) => r.student_id) };
+  }
+
+  /**
    * Replaces the lists of the given students with the given ones, touching only rows that change:
    * rows that left are deleted, new or re-scored rows are upserted, unchanged rows are left alone
    * (no dead tuple, and their last_event keeps naming the event that last wrote them).

@@ -1,4 +1,4 @@
-import { compareNeighbors, Neighbor, passesThreshold } from '../similarity/graph/neighbor';
+import { compareNeighbors, Neighbor } from '../similarity/graph/neighbor';
 
 /** Unit-normalised vectors in one flat array, row i at [i * dimension, (i + 1) * dimension). */
 export interface VectorMatrix {
@@ -7,10 +7,14 @@ export interface VectorMatrix {
   data: Float32Array;
 }
 
-/** Builds a matrix of unit vectors; zero vectors stay zero (they then match nothing). */
+/**
+ * Builds a matrix of unit vectors. Zero vectors stay zero, and so do vectors of another
+ * dimension: either way they then match nothing.
+ */
 export function toUnitMatrix(ids: string[], vectors: ArrayLike<number>[], dimension: number): VectorMatrix {
   const data = new Float32Array(ids.length * dimension);
   vectors.forEach((vector, row) => {
+    if (vector.length !== dimension) return;
     let norm = 0;
     for (let i = 0; i < dimension; i++) norm += vector[i] * vector[i];
     const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
@@ -20,33 +24,93 @@ export function toUnitMatrix(ids: string[], vectors: ArrayLike<number>[], dimens
 }
 
 /**
+ * The exact top-k of every row of `checked` by cosine similarity, gathered from candidates
+ * offered a page at a time, so that the candidates (every stored vector) never need to be in
+ * memory at once: memory is O((checked + page) * dimension + checked * k). Self is excluded
+ * (by id), zero vectors never qualify, and ties rank by compareNeighbors.
+ */
+export class RunningTopK {
+  private readonly best: Neighbor[][];
+  /** Per checked row, the lowest similarity that may still enter: the threshold, then the k-th best. */
+  private readonly floor: Float64Array;
+  private readonly usable: boolean[];
+
+  constructor(
+    private readonly checked: VectorMatrix,
+    private readonly k: number,
+    threshold: number,
+  ) {
+    const rows = checked.ids.length;
+    this.best = Array.from({ length: rows }, () => []);
+    // NaN never passes `>=`, so a NaN threshold lets nothing in, as passesThreshold would.
+    this.floor = new Float64Array(rows).fill(threshold);
+    this.usable = Array.from({ length: rows }, (_, row) => isNonZero(checked.data, row * checked.dimension, checked.dimension));
+  }
+
+  /** Offers every row of `candidates` (same dimension) to every checked row. */
+  offer(candidates: VectorMatrix): void {
+    const { dimension, data: checkedData, ids: checkedIds } = this.checked;
+    const { data, ids } = candidates;
+    if (this.k === 0) return;
+    for (let c = 0; c < ids.length; c++) {
+      const offset = c * dimension;
+      if (!isNonZero(data, offset, dimension)) continue;
+      for (let row = 0; row < checkedIds.length; row++) {
+        if (!this.usable[row]) continue;
+        const similarity = dot(checkedData, row * dimension, data, offset, dimension);
+        // Equal to the floor still goes on: the tie is settled by student id.
+        if (!(similarity >= this.floor[row]) || ids[c] === checkedIds[row]) continue;
+        this.insert(row, { studentId: ids[c], similarity });
+      }
+    }
+  }
+
+  /** The exact top-k of checked row `row` among all candidates offered so far, ranked. */
+  result(row: number): Neighbor[] {
+    return this.best[row];
+  }
+
+  private insert(row: number, candidate: Neighbor): void {
+    const best = this.best[row];
+    if (best.length === this.k && compareNeighbors(candidate, best[this.k - 1]) >= 0) return;
+    let at = best.length;
+    while (at > 0 && compareNeighbors(candidate, best[at - 1]) < 0) at--;
+    best.splice(at, 0, candidate);
+    if (best.length > this.k) best.pop();
+    if (best.length === this.k) this.floor[row] = Math.max(this.floor[row], best[this.k - 1].similarity);
+  }
+}
+
+/**
  * The exact top-k of row `row` by cosine similarity (brute force over the whole matrix), self
  * excluded, at or above the threshold, ranked by compareNeighbors. Zero vectors never qualify.
  */
 export function exactTopK(matrix: VectorMatrix, row: number, k: number, threshold: number): Neighbor[] {
-  const { data, dimension, ids } = matrix;
-  const offset = row * dimension;
-  let selfNorm = 0;
-  for (let i = 0; i < dimension; i++) selfNorm += data[offset + i] * data[offset + i];
-  if (selfNorm === 0) return [];
-  const best: Neighbor[] = [];
-  for (let other = 0; other < ids.length; other++) {
-    if (other === row) continue;
-    const otherOffset = other * dimension;
-    let dot = 0;
-    let norm = 0;
-    for (let i = 0; i < dimension; i++) {
-      dot += data[offset + i] * data[otherOffset + i];
-      norm += data[otherOffset + i] * data[otherOffset + i];
-    }
-    if (norm === 0) continue;
-    const candidate = { studentId: ids[other], similarity: dot };
-    if (!passesThreshold(dot, threshold)) continue;
-    if (best.length === k && compareNeighbors(candidate, best[k - 1]) >= 0) continue;
-    let at = best.length;
-    while (at > 0 && compareNeighbors(candidate, best[at - 1]) < 0) at--;
-    best.splice(at, 0, candidate);
-    if (best.length > k) best.pop();
+  const { dimension } = matrix;
+  const single = { ids: [matrix.ids[row]], dimension, data: matrix.data.subarray(row * dimension, (row + 1) * dimension) };
+  const top = new RunningTopK(single, k, threshold);
+  top.offer(matrix);
+  return top.result(0);
+}
+
+function isNonZero(data: Float32Array, offset: number, dimension: number): boolean {
+  for (let i = 0; i < dimension; i++) if (data[offset + i] !== 0) return true;
+  return false;
+}
+
+/** Four partial sums: about twice as fast in V8 as one running sum over 384 dimensions. */
+function dot(x: Float32Array, xOffset: number, y: Float32Array, yOffset: number, dimension: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < dimension; i += 4) {
+    s0 += x[xOffset + i] * y[yOffset + i];
+    s1 += x[xOffset + i + 1] * y[yOffset + i + 1];
+    s2 += x[xOffset + i + 2] * y[yOffset + i + 2];
+    s3 += x[xOffset + i + 3] * y[yOffset + i + 3];
   }
-  return best;
+  for (; i < dimension; i++) s0 += x[xOffset + i] * y[yOffset + i];
+  return s0 + s1 + s2 + s3;
 }

@@ -82,3 +82,91 @@ describe('admin CLI against the real database', () => {
     expect(result.stderr).toMatch(/SIMILARITY_THRESHOLD/);
   });
 });
+
+describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after every corruption verify reports', () => {
+  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '4' });
+  const vectors = new Map<string, number[]>();
+
+  beforeAll(async () => {
+    await env.setUp(1);
+    const ids = Array.from({ length: 120 }, (_, i) => `s-${String(i).padStart(3, '0')}`);
+    clusteredVectors(seededRandom(21), ids.length, 384, 8, 1).forEach((v, i) => vectors.set(ids[i], v));
+    await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector })));
+  });
+
+  afterAll(() => env.tearDown());
+
+  /** Rows in the graph tables that name a student without an embedding, as owner or as neighbour. */
+  async function rowsAtMissingStudents(): Promise<Record<string, number>> {
+    const missing = (column: string) => `NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = ${column})`;
+    const { rows } = await env.db.query(
+      `SELECT (SELECT count(*) FROM student_similarity WHERE ${missing('a')} OR ${missing('b')})::int AS similarity,
+              (SELECT count(*) FROM student_neighbor_pools p WHERE ${missing('p.student_id')}
+                  OR EXISTS (SELECT 1 FROM unnest(p.neighbor_ids) n(id) WHERE ${missing('n.id')}))::int AS pools,
+              (SELECT count(*) FROM student_pool_members WHERE ${missing('owner')} OR ${missing('member')})::int AS members`,
+    );
+    return rows[0];
+  }
+
+  /** A student who leaves without an event: the embedding goes, everything else stays. */
+  async function leaveSilently(studentId: string): Promise<void> {
+    await env.db.query('DELETE FROM student_embeddings WHERE student_id = $1', [studentId]);
+    vectors.delete(studentId);
+  }
+
+  it('runs the commands that do not use Kafka with no Kafka settings at all', () => {
+    const withoutKafka = { ...env.env, KAFKA_BROKERS: '' };
+    for (const args of [['migrate'], ['rebuild', '--chunk', '100'], ['verify'], ['verify', '--sample', '20'], ['report', '--no-save'], ['neighbors', 's-001']]) {
+      const result = runCli(args, withoutKafka);
+      expect({ args, status: result.status, stderr: result.stderr }).toEqual({ args, status: 0, stderr: expect.not.stringMatching(/KAFKA|Invalid configuration/) });
+    }
+  });
+
+  it('rebuild repairs orphan rows (as a and as b), pools and memberships of missing students, wrong, missing and extra rows, and a list without a pool', async () => {
+    expect(runCli(['rebuild'], env.env).status).toBe(0);
+    await leaveSilently('s-119');
+    await env.db.query(`INSERT INTO student_similarity (a, b, sim, last_event) VALUES ('left-a', 's-001', 0.9, gen_random_uuid()), ('left-a', 's-002', 0.8, gen_random_uuid())`);
+    await env.db.query(`INSERT INTO student_similarity (a, b, sim, last_event) VALUES ('s-003', 'left-b', 0.99, gen_random_uuid())`);
+    await env.db.query(`INSERT INTO student_pool_members (member, owner) VALUES ('left-c', 's-004'), ('s-005', 'left-d')`);
+    await env.db.query(`INSERT INTO student_neighbor_pools (student_id, neighbor_ids, similarities) VALUES ('left-e', '{s-006}', '{0.5}')`);
+    await env.db.query(`UPDATE student_similarity SET sim = sim - 0.3 WHERE (a, b) = (SELECT a, b FROM student_similarity WHERE a = 's-010' ORDER BY sim DESC, b LIMIT 1)`);
+    await env.db.query(`DELETE FROM student_similarity WHERE (a, b) = (SELECT a, b FROM student_similarity WHERE a = 's-011' ORDER BY sim DESC, b LIMIT 1)`);
+    await env.db.query(
+      `INSERT INTO student_similarity (a, b, sim, last_event)
+       SELECT 's-012', e.student_id, 0.95, gen_random_uuid() FROM student_embeddings e
+        WHERE e.student_id <> 's-012' AND NOT EXISTS (SELECT 1 FROM student_similarity s WHERE s.a = 's-012' AND s.b = e.student_id)
+        ORDER BY e.student_id LIMIT 1`,
+    );
+    await env.db.query(`DELETE FROM student_neighbor_pools WHERE student_id = 's-013'`);
+    await env.db.query(`DELETE FROM student_pool_members WHERE owner = 's-013'`);
+    const broken = runCli(['verify', '--show', '120'], env.env);
+    expect(broken.status).toBe(1);
+    expect(Number(broken.stdout.match(/rows at students without an embedding: (\d+)/)![1])).toBeGreaterThanOrEqual(4);
+    for (const studentId of ['s-003', 's-010', 's-011', 's-012']) expect(broken.stdout).toMatch(new RegExp(`^  ${studentId}: `, 'm'));
+
+    const rebuilt = runCli(['rebuild', '--chunk', '50'], env.env);
+    expect(rebuilt.status).toBe(0);
+    expect(await rowsAtMissingStudents()).toEqual({ similarity: 0, pools: 0, members: 0 });
+    expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+    const verified = runCli(['verify'], env.env);
+    expect(verified.stdout).toMatch(/OK: the graph satisfies the invariant/);
+    expect(verified.status).toBe(0);
+    expect(rebuilt.stdout).toMatch(/rebuilt 119 students .* removed 4 without an embedding/);
+  });
+
+  it('rebuild --resume searches again the lists and pools it did not rebuild that name a student who left', async () => {
+    expect(runCli(['rebuild'], env.env).status).toBe(0);
+    const [named] = (await env.db.query(`SELECT b FROM student_similarity GROUP BY b ORDER BY count(*) DESC, b LIMIT 1`)).rows;
+    await leaveSilently(named.b);
+    // As if a rebuild died after the last student: only the final clean-up is left to do.
+    await env.db.query(`INSERT INTO similarity_rebuild_checkpoint (last_student_id, started_at) SELECT max(student_id), now() FROM student_embeddings`);
+    expect(runCli(['verify'], env.env).status).toBe(1);
+
+    const resumed = runCli(['rebuild', '--resume'], env.env);
+    expect(resumed.status).toBe(0);
+    expect(await rowsAtMissingStudents()).toEqual({ similarity: 0, pools: 0, members: 0 });
+    expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+    expect(runCli(['verify'], env.env).status).toBe(0);
+    expect(resumed.stdout).toMatch(/rebuilt 0 students .* removed 1 without an embedding; searched again [1-9]\d* whose pool or list named one/);
+  });
+});
