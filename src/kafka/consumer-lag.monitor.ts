@@ -44,9 +44,10 @@ export class ConsumerLagMonitor implements OnApplicationBootstrap, OnApplication
   }
 
   onApplicationBootstrap(): void {
+    // Until the first reading, look again every second: the consumer may still be joining.
     const poll = () => {
-      void this.read().finally(() => {
-        if (this.timer) this.timer = setTimeout(poll, this.config.kafka.lagPollIntervalMs).unref();
+      void this.read().then((read) => {
+        if (this.timer) this.timer = setTimeout(poll, read ? this.config.kafka.lagPollIntervalMs : 1000).unref();
       });
     };
     this.timer = setTimeout(poll, 0).unref();
@@ -62,11 +63,12 @@ export class ConsumerLagMonitor implements OnApplicationBootstrap, OnApplication
     return this.failure;
   }
 
-  private async read(): Promise<void> {
+  /** Reads the lag; false when it did not try (the topic may not exist yet). */
+  private async read(): Promise<boolean> {
     // Until the consumer has found its topic, asking for the offsets of a missing topic would make
     // the shared admin's metadata requests fail for every later call too.
     const { phase } = this.status.snapshot();
-    if (phase === 'starting' || phase === 'waiting-for-topic') return;
+    if (phase === 'starting' || phase === 'waiting-for-topic') return false;
     try {
       const admin = await this.kafka.admin();
       const { topic, groupId } = this.config.kafka;
@@ -79,6 +81,7 @@ export class ConsumerLagMonitor implements OnApplicationBootstrap, OnApplication
       if (this.failure === null) this.logger.warn({ err: error }, 'cannot read the consumer lag');
       this.failure = (error as Error).message;
     }
+    return true;
   }
 
   onApplicationShutdown(): void {
