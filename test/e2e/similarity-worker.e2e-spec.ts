@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { compareWithExact } from '../../src/verification/list-comparison';
-import { bruteForceGraph } from '../support/brute-force';
+import { checkList, exactGraph } from '../support/oracle';
 import { runCli } from '../support/cli';
 import { TestEnvironment } from '../support/harness';
 import { clusteredVectors, seededRandom } from '../../bench/synthetic-vectors';
@@ -37,7 +36,7 @@ describe('similarity worker end to end (real Kafka, real PostgreSQL+pgvector)', 
     await env.waitUntilConsumed();
 
     const stored = await env.storedGraph();
-    const exact = bruteForceGraph(vectors, K, THRESHOLD);
+    const exact = exactGraph(vectors, K, THRESHOLD);
     const problems: string[] = [];
     let shortLists = 0;
     for (const [studentId, expected] of exact) {
@@ -47,7 +46,7 @@ describe('similarity worker end to end (real Kafka, real PostgreSQL+pgvector)', 
       expect(list.length).toBeLessThanOrEqual(K);
       expect(list.every((n) => n.similarity >= THRESHOLD - 1e-6)).toBe(true);
       expect(list.every((n) => n.lastEvent === eventIds.get(studentId))).toBe(true);
-      for (const p of compareWithExact(studentId, list, expected).problems) problems.push(`${studentId}: ${p}`);
+      for (const p of checkList(studentId, list, expected, vectors).problems) problems.push(`${studentId}: ${p}`);
     }
     expect(problems).toEqual([]);
     // The data must exercise the threshold, or this test proves less than it claims.
