@@ -1,12 +1,14 @@
 import { ConsoleLogger, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { BatchingKafkaServer } from './kafka/batching-kafka.server';
 import { ConsumerStatus } from './kafka/consumer-status';
+import { operatorAccess } from './http/operator-access';
 import { STUDENT_EMBEDDING_EVENTS } from './kafka/event-patterns';
 import { KafkaConnection } from './kafka/kafka-connection';
 
@@ -45,9 +47,21 @@ export async function createApp(module: unknown = AppModule): Promise<INestAppli
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   const config = app.get<AppConfig>(APP_CONFIG);
   app.connectMicroservice({ strategy: createKafkaServer(config, app.get(ConsumerStatus), app.get(KafkaConnection)) }, { inheritAppConfig: true });
+  hardenHttp(app, config);
   const openApi = new DocumentBuilder().setTitle('Similarity Worker').setDescription('Read API of the student similarity graph, health and metrics').setVersion('1').build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/openapi.json' });
+  if (config.http.operatorPages) SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
+}
+
+/**
+ * Security headers on every response (helmet: CSP limited to this origin, nosniff, frame denial,
+ * no referrer), no X-Powered-By, and the operator pages switched off or behind OPERATOR_TOKEN.
+ */
+function hardenHttp(app: INestApplication, config: AppConfig): void {
+  const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void };
+  express.disable('x-powered-by');
+  app.use(helmet());
+  app.use(operatorAccess(config.http));
 }
 
 /**

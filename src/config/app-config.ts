@@ -1,6 +1,13 @@
 import { z } from 'zod';
 
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/**
+ * Numbers are written in decimal: JavaScript's Number() would read " " as 0 and "0x1" as 1, so
+ * anything else is left a string and refused with a message that says what is expected.
+ */
+const DECIMAL = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
+const decimal = (schema: z.ZodNumber) => z.preprocess((value) => (typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value), schema);
+const number = (min: number, max: number) => decimal(z.number({ invalid_type_error: 'must be a decimal number' }).min(min).max(max));
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => decimal(z.number({ invalid_type_error: 'must be a whole decimal number' }).int().min(min).max(max));
 const flag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
@@ -25,7 +32,7 @@ export const configSchema = z
     KAFKA_SASL_PASSWORD: z.string().optional(),
     STUDENT_EMBEDDING_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/).default('student_embedding_events'),
     DEAD_LETTER_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/).optional(),
-    SIMILARITY_THRESHOLD: z.coerce.number().min(-1).max(1).default(0.1),
+    SIMILARITY_THRESHOLD: number(-1, 1).default(0.1),
     MAX_NEIGHBORS: integer(1, 1000).default(15),
     NEIGHBOR_RESERVE: integer(0, 1000).default(15),
     EMBEDDING_DIM: integer(1, 16000).default(384),
@@ -44,6 +51,9 @@ export const configSchema = z
     LAG_POLL_INTERVAL_MS: integer(500, 600000).default(10000),
     MAX_CONSUMER_LAG: integer(0).default(10000),
     HTTP_PORT: integer(0, 65535).default(3000),
+    OPERATOR_PAGES: z.enum(['on', 'off']).default('on'),
+    OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    REPORT_CACHE_SECONDS: integer(0, 86400).default(60),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_TIMEOUT_MS: integer(0).default(30000),
     RETRY_MAX_ATTEMPTS: integer(1, 1000).default(5),
@@ -109,7 +119,15 @@ export interface AppConfig {
     hnswEfSearch: number;
     ivfflatProbes?: number;
   };
-  http: { port: number };
+  http: {
+    port: number;
+    /** Operator pages: /docs, /graph and /graph/report. Off: they answer 404. */
+    operatorPages: boolean;
+    /** When set, the operator pages ask for it (Bearer, or HTTP Basic with it as the password). */
+    operatorToken?: string;
+    /** How long /graph/report serves the same report (0: computed on every request). */
+    reportCacheSeconds: number;
+  };
   logLevel: RawConfig['LOG_LEVEL'];
   shutdownTimeoutMs: number;
   /** Retries of a failed batch: conflicts up to maxAttempts, an unavailable database without limit. */
@@ -158,6 +176,9 @@ const adminSchema = configSchema.innerType().pick({
   HNSW_EF_SEARCH: true,
   IVFFLAT_PROBES: true,
   HTTP_PORT: true,
+  OPERATOR_PAGES: true,
+  OPERATOR_TOKEN: true,
+  REPORT_CACHE_SECONDS: true,
   LOG_LEVEL: true,
   SHUTDOWN_TIMEOUT_MS: true,
   RETRY_MAX_ATTEMPTS: true,
@@ -181,7 +202,7 @@ function adminConfig(c: z.infer<typeof adminSchema>): AdminConfig {
       hnswEfSearch: c.HNSW_EF_SEARCH,
       ivfflatProbes: c.IVFFLAT_PROBES,
     },
-    http: { port: c.HTTP_PORT },
+    http: { port: c.HTTP_PORT, operatorPages: c.OPERATOR_PAGES === 'on', operatorToken: c.OPERATOR_TOKEN, reportCacheSeconds: c.REPORT_CACHE_SECONDS },
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     retry: { maxAttempts: c.RETRY_MAX_ATTEMPTS, initialDelayMs: c.RETRY_INITIAL_DELAY_MS, maxDelayMs: c.RETRY_MAX_DELAY_MS },

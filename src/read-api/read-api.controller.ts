@@ -1,5 +1,7 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param, PipeTransform } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, PipeTransform } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { GraphReporter } from '../reporting/graph-reporter';
 import { MAX_STUDENT_ID_LENGTH, studentIdSchema } from '../similarity/dto/embedding-event';
 import { NeighborLookup } from './neighbor-lookup';
@@ -29,6 +31,7 @@ export class ReadApiController {
   constructor(
     private readonly lookup: NeighborLookup,
     private readonly reporter: GraphReporter,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'http'>,
   ) {}
 
   @Get('students/:id/neighbors')
@@ -42,8 +45,8 @@ export class ReadApiController {
   }
 
   @Get('graph/report')
-  @ApiOperation({ summary: 'Coverage, similarity histogram and in-degree distribution of the whole graph (not saved)' })
-  async report() {
-    return (await this.reporter.report({ save: false })).report;
+  @ApiOperation({ summary: 'Coverage, similarity histogram and in-degree distribution of the whole graph (not saved; cached for REPORT_CACHE_SECONDS)' })
+  report() {
+    return this.reporter.recentReport(this.config.http.reportCacheSeconds * 1000);
   }
 }

@@ -8,6 +8,8 @@ import { GraphReportRepository } from './graph-report.repository';
 /** Builds the coverage and quality report of the graph; optionally saves it for the next comparison. */
 @Injectable()
 export class GraphReporter {
+  private recent: { computedAt: number; report: Promise<GraphReport> } | null = null;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly reports: GraphReportRepository,
@@ -39,5 +41,19 @@ export class GraphReporter {
     };
     if (options.save) await this.reports.save(db, report);
     return { report, comparison: previous ? compareReports(previous, report) : null };
+  }
+
+  /**
+   * The report as computed at most `maxAgeMs` ago (not saved): the full-table queries run once per
+   * period however many replicas' pages and scrapers ask, and concurrent requests share one run.
+   */
+  async recentReport(maxAgeMs: number): Promise<GraphReport> {
+    const now = Date.now();
+    if (!this.recent || now - this.recent.computedAt >= maxAgeMs) {
+      const report = this.report({ save: false }).then((r) => r.report);
+      this.recent = { computedAt: now, report };
+      report.catch(() => (this.recent = null));
+    }
+    return this.recent.report;
   }
 }

@@ -45,4 +45,28 @@ describe('loadConfig', () => {
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...minimal, MAX_NEIGHBORS: '' }).graph.maxNeighbors).toBe(15);
   });
+
+  it.each([
+    ['a blank number', { SIMILARITY_THRESHOLD: ' ' }, /SIMILARITY_THRESHOLD: must be a decimal number/],
+    ['a hexadecimal number', { MAX_NEIGHBORS: '0x1' }, /MAX_NEIGHBORS: must be a whole decimal number/],
+    ['a number with a unit', { HTTP_PORT: '3000ms' }, /HTTP_PORT: must be a whole decimal number/],
+    ['Infinity', { SIMILARITY_THRESHOLD: 'Infinity' }, /SIMILARITY_THRESHOLD: must be a decimal number/],
+  ])('refuses %s', (_, env, message) => {
+    expect(configError({ ...minimal, ...env })).toMatch(message);
+  });
+
+  it('reads decimal numbers written with a sign, a fraction or an exponent', () => {
+    const config = loadConfig({ ...minimal, SIMILARITY_THRESHOLD: '-.25', MAX_NEIGHBORS: '+20', RETRY_MAX_DELAY_MS: '1e4' });
+    expect([config.graph.threshold, config.graph.maxNeighbors, config.retry.maxDelayMs]).toEqual([-0.25, 20, 10000]);
+  });
+
+  it('checks related settings together', () => {
+    expect(configError({ ...minimal, RETRY_INITIAL_DELAY_MS: '6000', RETRY_MAX_DELAY_MS: '5000' })).toMatch(/RETRY_INITIAL_DELAY_MS: must not exceed RETRY_MAX_DELAY_MS \(5000\)/);
+    expect(configError({ ...minimal, KAFKA_SESSION_TIMEOUT_MS: '10000', BATCH_TIME_BUDGET_MS: '6000' })).toMatch(/BATCH_TIME_BUDGET_MS: must be at most half of KAFKA_SESSION_TIMEOUT_MS/);
+    expect(configError({ ...minimal, CONSUMER_STALL_TIMEOUT_MS: '5000' })).toMatch(/CONSUMER_STALL_TIMEOUT_MS: must be more than twice BATCH_TIME_BUDGET_MS/);
+  });
+
+  it('refuses an operator token too short to guess at', () => {
+    expect(configError({ ...minimal, OPERATOR_TOKEN: 'short' })).toMatch(/OPERATOR_TOKEN: must be at least 16 characters/);
+  });
 });
