@@ -1,10 +1,9 @@
 import { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
 import { AppConfig } from '../config/app-config';
-import { StudentEmbedding } from '../similarity/entities/student-embedding.entity';
 import { StudentSimilarity } from '../similarity/entities/student-similarity.entity';
 
-export const entities = [StudentEmbedding, StudentSimilarity];
+export const entities = [StudentSimilarity];
 
 /** TypeORM options for the app, the CLI and tests; the schema comes only from migrations. */
 export function dataSourceOptions(config: AppConfig['database']): DataSourceOptions {

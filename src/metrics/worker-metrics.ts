@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { ConsumerLagMonitor } from '../kafka/consumer-lag.monitor';
-import { ConsumerPhase, ConsumerStatus } from '../kafka/consumer-status';
 
-const PHASES: ConsumerPhase[] = ['starting', 'waiting-for-topic', 'running', 'restarting', 'stopping', 'failed'];
 
-/** The service's Prometheus metrics, in one registry served at /metrics. */
+/**
+ * The service's Prometheus metrics, in one registry served at /metrics. Modules with state of
+ * their own add gauges to this registry (kafka/consumer-metrics.ts); this one imports none of them.
+ */
 @Injectable()
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -22,46 +22,8 @@ export class WorkerMetrics {
   readonly refills = new Counter({ name: 'similarity_pool_refills_total', help: 'Pools that fell below K and needed a fresh search', registers: [this.registry] });
   readonly retries = new Counter({ name: 'similarity_batch_retries_total', help: 'Batch retries, by failure kind', labelNames: ['kind'] as const, registers: [this.registry] });
 
-  constructor(lagMonitor: ConsumerLagMonitor, consumerStatus: ConsumerStatus, @InjectDataSource() dataSource: DataSource) {
+  constructor(@InjectDataSource() dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'similarity_worker_' });
-    new Gauge({
-      name: 'similarity_consumer_lag',
-      help: "Records on the topic past the group's committed offset, per partition, as last read (LAG_POLL_INTERVAL_MS)",
-      labelNames: ['partition'] as const,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        const reading = lagMonitor.latest();
-        if (reading) for (const p of reading.partitions) this.set({ partition: String(p.partition) }, p.lag);
-      },
-    });
-    new Gauge({
-      name: 'similarity_consumer_lag_read_age_seconds',
-      help: 'Age of the last successful lag reading',
-      registers: [this.registry],
-      collect() {
-        const reading = lagMonitor.latest();
-        if (reading) this.set((Date.now() - reading.readAt) / 1000);
-      },
-    });
-    new Gauge({
-      name: 'similarity_consumer_phase',
-      help: "1 for this replica's consumer phase (running, failed, waiting-for-topic, ...), 0 for the others",
-      labelNames: ['phase'] as const,
-      registers: [this.registry],
-      collect() {
-        const { phase } = consumerStatus.snapshot();
-        for (const p of PHASES) this.set({ phase: p }, p === phase ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'similarity_consumer_last_progress_seconds',
-      help: 'Seconds since the consumer last committed a chunk (or retried against an unavailable database)',
-      registers: [this.registry],
-      collect() {
-        this.set((Date.now() - consumerStatus.snapshot().lastProgressAt) / 1000);
-      },
-    });
     new Gauge({
       name: 'similarity_db_pool_connections',
       help: 'PostgreSQL pool connections, by state',

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import pgvector from 'pgvector';
 import { EntityManager } from 'typeorm';
+import { EmbeddingState } from './graph/event-decision';
 import { Neighbor } from './graph/neighbor';
 
 /** Anything that runs a parameterised query. */
@@ -8,13 +9,6 @@ export interface Queryable {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;
 }
 
-/** What the graph needs to know of a stored embedding, without the vector itself. */
-export interface EmbeddingState {
-  studentId: string;
-  version: number;
-  /** Why the vector cannot take part in the graph; null when it can. */
-  defect: 'zero vector' | 'wrong dimension' | null;
-}
 
 export interface NeighborSearch {
   /** How many neighbours to return per student, at most. */

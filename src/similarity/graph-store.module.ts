@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EmbeddingRepository } from './embedding.repository';
 import { SchemaCheck } from './schema-check';
-import { StudentEmbedding } from './entities/student-embedding.entity';
 import { StudentSimilarity } from './entities/student-similarity.entity';
 import { GraphRebuilder } from './graph-rebuilder';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
@@ -11,7 +10,7 @@ import { SimilarityRepository } from './similarity.repository';
 
 /** The graph's storage (all its SQL) and whole-graph operations; no Kafka. Used by the worker and the CLI. */
 @Module({
-  imports: [TypeOrmModule.forFeature([StudentEmbedding, StudentSimilarity])],
+  imports: [TypeOrmModule.forFeature([StudentSimilarity])],
   providers: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, RebuildCheckpointRepository, GraphRebuilder, SchemaCheck],
   exports: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, GraphRebuilder],
 })

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { GraphStoreModule } from './graph-store.module';
+import { EmbeddingIntake } from './embedding-intake';
 import { ResilientEventApplier } from './resilient-event-applier';
 import { SimilarityController } from './similarity.controller';
 import { SimilarityService } from './similarity.service';
@@ -8,7 +9,7 @@ import { SimilarityService } from './similarity.service';
 @Module({
   imports: [GraphStoreModule],
   controllers: [SimilarityController],
-  providers: [SimilarityService, ResilientEventApplier],
+  providers: [SimilarityService, ResilientEventApplier, EmbeddingIntake],
   exports: [SimilarityService],
 })
 export class SimilarityModule {}

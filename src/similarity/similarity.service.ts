@@ -16,17 +16,8 @@ import { NeighborPoolRepository } from './neighbor-pool.repository';
 import { NeighborListChange, NeighborListWrite, SimilarityRepository } from './similarity.repository';
 
 export interface BatchOutcome {
-  events: number;
-  recomputed: number;
-  removed: number;
-  stale: number;
-  /** Other students whose public list changed because of the batch. */
-  repairedLists: number;
-  /** Other students whose pool fell short and needed a fresh search. */
-  refills: number;
   /** Events whose student was taken out because its vector is unusable: for the dead-letter topic. */
   rejected: { event: EmbeddingEvent; rejection: Rejection }[];
-  durationMs: number;
 }
 
 interface Decided {
@@ -75,18 +66,11 @@ export class SimilarityService {
     this.metrics.listsRepaired.inc(result.repairedLists);
     this.metrics.refills.inc(result.refills);
     return {
-      events: events.length,
-      recomputed: count('recompute'),
-      removed: count('remove'),
-      stale: count('stale'),
-      repairedLists: result.repairedLists,
-      refills: result.refills,
       rejected: result.decided.flatMap(({ event, decision }) =>
         decision.action === 'remove' && (decision.reason === 'zero vector' || decision.reason === 'wrong dimension')
           ? [{ event, rejection: unusableEmbedding(decision.reason, this.config.vectors.dimension) }]
           : [],
       ),
-      durationMs,
     };
   }
 

@@ -1,26 +1,13 @@
 import { clusteredVectors, seededRandom } from '../../bench/synthetic-vectors';
-import { compareNeighbors, Neighbor } from '../../src/similarity/graph/neighbor';
+import { Neighbor } from '../../src/similarity/graph/neighbor';
 import { RunningTopK, toUnitMatrix, VectorMatrix } from '../../src/verification/exact-neighbors';
 import { fromVectorSend } from '../../src/verification/verification.repository';
+import { cosineSimilarity, topOf } from '../support/oracle';
 
-/** Every other student scored and sorted: the slowest, plainest exact top-k, to compare with. */
+/** Every other student scored and sorted by the tests' own oracle: the plainest exact top-k. */
 function sortedTopK(ids: string[], vectors: number[][], row: number, k: number, threshold: number): Neighbor[] {
-  const cosine = (x: number[], y: number[]) => {
-    let dot = 0;
-    let nx = 0;
-    let ny = 0;
-    for (let i = 0; i < x.length; i++) {
-      dot += x[i] * y[i];
-      nx += x[i] * x[i];
-      ny += y[i] * y[i];
-    }
-    return dot / Math.sqrt(nx * ny);
-  };
-  return ids
-    .map((studentId, other) => ({ studentId, similarity: cosine(vectors[row], vectors[other]) }))
-    .filter((n, other) => other !== row && Number.isFinite(n.similarity) && n.similarity >= threshold)
-    .sort(compareNeighbors)
-    .slice(0, k);
+  const scored = ids.map((studentId, other) => ({ studentId, similarity: cosineSimilarity(vectors[row], vectors[other]) }));
+  return topOf(scored.filter((n, other) => other !== row && Number.isFinite(n.similarity)), k, threshold);
 }
 
 function rows(matrix: VectorMatrix, from: number, to: number): VectorMatrix {

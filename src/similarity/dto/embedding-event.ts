@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { KafkaRecord } from '../../kafka/kafka-record';
 
 export const MAX_STUDENT_ID_LENGTH = 256;
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -27,6 +26,15 @@ const eventValueSchema = z.object({
 });
 
 export type EmbeddingOperation = 'upsert' | 'delete';
+
+/** A record as any transport delivers it: where it sits in its log, its key and its value. */
+export interface TransportRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
 
 /** A validated embedding event, with where it came from. */
 export interface EmbeddingEvent {
@@ -58,7 +66,7 @@ export interface Rejection {
 export type ParsedRecord = { ok: true; event: EmbeddingEvent } | ({ ok: false } & Rejection);
 
 /** Turns one Kafka record into an event or a rejection with a reason; never throws. */
-export function parseEmbeddingRecord(record: KafkaRecord): ParsedRecord {
+export function parseEmbeddingRecord(record: TransportRecord): ParsedRecord {
   if (record.key !== null && record.key.length > MAX_KEY_BYTES) {
     return { ok: false, category: 'invalid-key', reason: `key is ${record.key.length} bytes, over the ${MAX_KEY_BYTES}-byte limit of a student id` };
   }
@@ -92,7 +100,7 @@ export function parseEmbeddingRecord(record: KafkaRecord): ParsedRecord {
   return { ok: true, event: toEvent(record, parsed.data) };
 }
 
-function toEvent(record: KafkaRecord, value: z.infer<typeof eventValueSchema>): EmbeddingEvent {
+function toEvent(record: TransportRecord, value: z.infer<typeof eventValueSchema>): EmbeddingEvent {
   return {
     studentId: value.student_id,
     eventId: value.event_id ?? eventIdFromPosition(record),
@@ -104,7 +112,7 @@ function toEvent(record: KafkaRecord, value: z.infer<typeof eventValueSchema>): 
 }
 
 /** A stable UUID for an event that brought none, so a redelivery carries the same id. */
-export function eventIdFromPosition(record: Pick<KafkaRecord, 'topic' | 'partition' | 'offset'>): string {
+export function eventIdFromPosition(record: Pick<TransportRecord, 'topic' | 'partition' | 'offset'>): string {
   const hex = createHash('sha1').update(`${record.topic}/${record.partition}/${record.offset}`).digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;

@@ -1,5 +1,12 @@
 import { EmbeddingEvent } from '../dto/embedding-event';
-import { EmbeddingState } from '../embedding.repository';
+
+/** What the graph needs to know of a stored embedding, without the vector itself. */
+export interface EmbeddingState {
+  studentId: string;
+  version: number;
+  /** Why the vector cannot take part in the graph; null when it can. */
+  defect: 'zero vector' | 'wrong dimension' | null;
+}
 
 /**
  * What one (coalesced) event does to the graph. The embeddings table is the truth; the event

@@ -1,5 +1,5 @@
 import { Neighbor } from './neighbor';
-import { NeighborPool, offerToPool, poolYieldsTopK, removeFromPool, samePool } from './neighbor-pool';
+import { NeighborPool, offerToPool, poolYieldsTopK, removeFromPool } from './neighbor-pool';
 
 export interface PoolSettings {
   /** K: the public list length. */
@@ -17,8 +17,6 @@ export interface PoolOffer {
 
 export interface RepairedPool {
   pool: NeighborPool;
-  /** The pool differs from the stored one. */
-  changed: boolean;
   /** Too short to yield an exact top-K: needs a fresh search. */
   needsRefill: boolean;
 }
@@ -47,7 +45,7 @@ export function repairPools(
     let pool = removeFromPool(stored, changedStudents);
     const candidates = [...(offersByStudent.get(studentId)?.values() ?? [])].sort((x, y) => (x.studentId < y.studentId ? -1 : 1));
     for (const candidate of candidates) pool = offerToPool(pool, candidate, settings.capacity, settings.threshold);
-    repaired.set(studentId, { pool, changed: !samePool(pool, stored), needsRefill: !poolYieldsTopK(pool, settings.k) });
+    repaired.set(studentId, { pool, needsRefill: !poolYieldsTopK(pool, settings.k) });
   }
   return repaired;
 }

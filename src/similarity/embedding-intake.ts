@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { DeadLetterPublisher } from '../kafka/dead-letter.publisher';
+import { BatchControl, KafkaRecord } from '../kafka/kafka-record';
+import { WorkerMetrics } from '../metrics/worker-metrics';
+import { EmbeddingEvent, parseEmbeddingRecord, Rejection } from './dto/embedding-event';
+import { ResilientEventApplier } from './resilient-event-applier';
+
+/**
+ * The use case behind the event topic: records become events or rejections (the event
+ * contract), events are applied under the error policy, and everything rejected on the way goes
+ * to the dead-letter topic with its reason. Resolves only when every record is applied or
+ * dead-lettered, so that the offsets may then be committed.
+ */
+@Injectable()
+export class EmbeddingIntake {
+  constructor(
+    private readonly applier: ResilientEventApplier,
+    private readonly deadLetters: DeadLetterPublisher,
+    private readonly metrics: WorkerMetrics,
+  ) {}
+
+  async accept(records: KafkaRecord[], control: BatchControl): Promise<void> {
+    this.metrics.eventsConsumed.inc(records.length);
+    const events: EmbeddingEvent[] = [];
+    const rejections: { record: KafkaRecord; rejection: Rejection }[] = [];
+    const recordAt = new Map<string, KafkaRecord>();
+    for (const record of records) {
+      const parsed = parseEmbeddingRecord(record);
+      if (parsed.ok) {
+        events.push(parsed.event);
+        recordAt.set(record.offset, record);
+      } else rejections.push({ record, rejection: { category: parsed.category, reason: parsed.reason } });
+    }
+    const applied = await this.applier.apply(events, control);
+    for (const { event, rejection } of applied.rejected) rejections.push({ record: recordAt.get(event.offset)!, rejection });
+    await this.deadLetters.publish(rejections);
+
+    const committedAt = Date.now();
+    for (const record of recordAt.values()) this.metrics.eventToCommit.observe(Math.max(0, committedAt - Number(record.timestamp)) / 1000);
+  }
+}
