@@ -176,6 +176,46 @@ describe('fault suite: membership and start-up', () => {
     }
   });
 
+  it('SIGSTOP past the session timeout with a batch in flight: the consumer kafkajs gives up on exits the process, and a restart drains', async () => {
+    const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS), BATCH_TIME_BUDGET_MS: '1000', CONSUMER_STALL_TIMEOUT_MS: '15000', LOG_LEVEL: 'info' });
+    await env.setUp(2);
+    const port = await freePort();
+    let worker = new WorkerProcess(env.env, port);
+    const workers = [worker];
+    try {
+      const upstream = new UpstreamSimulator(env, seededRandom(3), 300);
+      await upstream.seed();
+      await worker.start();
+      await env.waitUntilConsumed();
+      // A batch waits on the graph lock while the process is paused: no heartbeat can leave it.
+      const lock = await holdGraphLock(env);
+      await upstream.stream(200, 50);
+      await waitFor(async () => (await graphLockWaiters(env)) > 0, 'a batch waiting on the graph lock', 30000);
+      worker.signal('SIGSTOP');
+      await lastFor(3.5 * SESSION_TIMEOUT_MS);
+      await lock.release();
+      worker.signal('SIGCONT');
+      const resumedAt = Date.now();
+      await waitFor(async () => !worker.running || (await committedLag(env)) === 0, 'the worker to exit or drain', 60000);
+      const outcome = worker.running ? 'rejoined by itself' : `exited with code ${worker.exits[0].code} after ${Math.round((Date.now() - resumedAt) / 1000)} s`;
+      const stoppedForGood = /the Kafka consumer stopped for good/.test(worker.output);
+      if (!worker.running) {
+        worker = new WorkerProcess(env.env, port);
+        workers.push(worker);
+        await worker.start();
+      }
+      const stall = await env.waitUntilConsumed(60000).then(() => 0, () => 1);
+      const violations = await graphViolations(env, upstream.vectors, K, THRESHOLD);
+      rows.push({ fault: `SIGSTOP ${(3.5 * SESSION_TIMEOUT_MS) / 1000} s with a batch in flight, then SIGCONT`, count: 1, lost: await committedLag(env), wrong: violations.length, stalls: stall, note: `${outcome}${stoppedForGood ? ' (consumer stopped for good: exit code 3)' : ''}; drained after a restart` });
+      expect(workers[0].exits.length === 0 || workers[0].exits[0].code === 3).toBe(true);
+      expect(stall).toBe(0);
+      expect(violations).toEqual([]);
+    } finally {
+      for (const w of workers) await w.stop('SIGKILL');
+      await env.tearDown();
+    }
+  });
+
   it('a wrong EMBEDDING_DIM refuses to start and leaves the graph as it was', async () => {
     const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD) });
     await env.setUp(1);
