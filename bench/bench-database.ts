@@ -73,16 +73,7 @@ export async function dropBenchDatabase(): Promise<void> {
 export async function migrateWithoutVectorIndex(build: ServiceBuild, dimension: number): Promise<string[]> {
   const { loadDatabaseConfig } = builtModule<typeof AppConfigModule>(build, 'src/config/app-config');
   const { runMigrations } = builtModule<typeof MigrateModule>(build, 'src/database/migrate');
-  const saved = { VECTOR_INDEX: process.env.VECTOR_INDEX, EMBEDDING_DIM: process.env.EMBEDDING_DIM };
-  Object.assign(process.env, { VECTOR_INDEX: 'none', EMBEDDING_DIM: String(dimension) });
-  try {
-    return await runMigrations(loadDatabaseConfig({ DB_URL: BENCH_DB_URL }));
-  } finally {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
+  return runMigrations({ database: loadDatabaseConfig({ DB_URL: BENCH_DB_URL }), vectors: { dimension, index: 'none' } });
 }
 
 /** Loads the initial vectors (version 1) and keeps a copy, so every runner starts from the same state. */

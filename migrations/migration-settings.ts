@@ -1,8 +1,14 @@
-import { configSchema } from '../src/config/app-config';
+import { AppConfig } from '../src/config/app-config';
 
-/** The few settings the schema depends on, read when a migration runs (not at import). */
-export function migrationSettings() {
-  const schema = configSchema.innerType().pick({ EMBEDDING_DIM: true, VECTOR_INDEX: true });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== ''));
-  return schema.parse(env);
+let settings: { EMBEDDING_DIM: number; VECTOR_INDEX: AppConfig['vectors']['index'] } | null = null;
+
+/** Called by runMigrations with the process's config, before any migration runs. */
+export function useMigrationSettings(vectors: Pick<AppConfig['vectors'], 'dimension' | 'index'>): void {
+  settings = { EMBEDDING_DIM: vectors.dimension, VECTOR_INDEX: vectors.index };
+}
+
+/** The few settings the schema depends on, as runMigrations handed them over. */
+export function migrationSettings(): NonNullable<typeof settings> {
+  if (!settings) throw new Error('migrations run through runMigrations(config) (npm run migrate), which hands them the vector settings');
+  return settings;
 }

@@ -29,7 +29,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  console.log(`migrations applied: ${(await runMigrations(config.database)).join(', ') || 'none pending'}`);
+  console.log(`migrations applied: ${(await runMigrations(config)).join(', ') || 'none pending'}`);
   const db = new Client({ connectionString: config.database.url });
   await db.connect();
   await db.query('TRUNCATE student_similarity, student_embeddings');
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   if ((await admin.listTopics()).includes(config.kafka.topic)) await admin.deleteTopics({ topics: [config.kafka.topic] });
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: config.kafka.topic, numPartitions: 3 }] });
 
-  const app = await createApp();
+  const app = await createApp(config);
   await startApp(app);
   console.log(`worker started; health on http://127.0.0.1:${config.http.port}/health/ready`);
 

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { GraphPageModule } from './graph-page/graph-page.module';
@@ -9,7 +10,13 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ReadApiModule } from './read-api/read-api.module';
 import { SimilarityModule } from './similarity/similarity.module';
 
-@Module({
-  imports: [AppConfigModule, LoggingModule, DatabaseModule, KafkaModule, MetricsModule, SimilarityModule, ReadApiModule, GraphPageModule, HealthModule],
-})
-export class AppModule {}
+/** The worker: one module per concern, configured by the one config object it is given. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [AppConfigModule.forRoot(config), LoggingModule, DatabaseModule, KafkaModule, MetricsModule, SimilarityModule, ReadApiModule, GraphPageModule, HealthModule],
+    };
+  }
+}

@@ -37,15 +37,14 @@ export function createKafkaServer(config: AppConfig, status: ConsumerStatus, con
   });
 }
 
-/** Builds the hybrid app (HTTP for health, Kafka for events) without listening yet. */
-export async function createApp(module: unknown = AppModule): Promise<INestApplication> {
+/** Builds the hybrid app (HTTP for health, Kafka for events) for a config, without listening yet. */
+export async function createApp(config: AppConfig): Promise<INestApplication> {
   // Until the app is built, JSON lines straight to stdout: a database or broker that does not
   // answer at start-up shows as it happens (each retry), not all at once at exit.
-  const app = await NestFactory.create(module as never, { logger: new ConsoleLogger({ json: true, logLevels: ['log', 'warn', 'error', 'fatal'] }) });
+  const app = await NestFactory.create(AppModule.forRoot(config), { logger: new ConsoleLogger({ json: true, logLevels: ['log', 'warn', 'error', 'fatal'] }) });
   app.useLogger(app.get(Logger));
   // process.exit (not re-raising the signal) lets pino flush the last log lines of the shutdown.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  const config = app.get<AppConfig>(APP_CONFIG);
   app.connectMicroservice({ strategy: createKafkaServer(config, app.get(ConsumerStatus), app.get(KafkaConnection)) }, { inheritAppConfig: true });
   hardenHttp(app, config);
   const openApi = new DocumentBuilder().setTitle('Similarity Worker').setDescription('Read API of the student similarity graph, health and metrics').setVersion('1').build();

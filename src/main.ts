@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
 import { Logger } from 'nestjs-pino';
-import { ConfigValidationError, loadConfig } from './config/app-config';
+import { configFromEnvironment, ConfigValidationError, loadConfig } from './config/app-config';
 import { createApp, startApp } from './bootstrap';
 import { ConsumerStatus } from './kafka/consumer-status';
 
@@ -9,10 +8,9 @@ import { ConsumerStatus } from './kafka/consumer-status';
 const CONSUMER_FAILED_EXIT_CODE = 3;
 
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  // Fail before anything connects, with one message naming every bad variable.
-  const config = loadConfig(process.env);
-  const app = await createApp();
+  // Built once, before anything connects; a bad one stops here with every bad variable named.
+  const config = configFromEnvironment(loadConfig);
+  const app = await createApp(config);
   // kafkajs does not restart a consumer after a non-retriable error (say, an offset commit after
   // the group evicted this member): a process without a consumer must not linger as a zombie.
   app.get(ConsumerStatus).onFailure((reason) => {

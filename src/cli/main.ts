@@ -11,7 +11,7 @@ import { studentIdSchema } from '../similarity/dto/embedding-event';
 import { GraphRebuilder } from '../similarity/graph-rebuilder';
 import { CliModule } from './cli.module';
 import { DataSource } from 'typeorm';
-import { ConfigValidationError, loadAdminConfig, loadConfig, loadDatabaseConfig } from '../config/app-config';
+import { AdminConfig, configFromEnvironment, ConfigValidationError, loadAdminConfig, loadConfig } from '../config/app-config';
 import { runMigrations } from '../database/migrate';
 import { DEFAULT_KEPT_VIOLATIONS, DEFAULT_VERIFY_CHUNK, verifyGraph } from '../verification/graph-verifier';
 
@@ -22,10 +22,12 @@ const positiveInteger = (value: string) => {
 };
 
 
-/** Runs an admin command that needs the database but not Kafka: only the settings besides Kafka's are required. */
-async function withContext<T>(work: (app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>) => Promise<T>): Promise<T> {
-  loadAdminConfig(process.env);
-  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] });
+/** The settings of the commands that never use Kafka, built once for this process. */
+const adminConfig = (): AdminConfig => configFromEnvironment(loadAdminConfig);
+
+/** Runs an admin command that needs the database but not Kafka, with the config it is given. */
+async function withContext<T>(config: AdminConfig, work: (app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>) => Promise<T>): Promise<T> {
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), { logger: ['error', 'warn'] });
   try {
     return await work(app);
   } finally {
@@ -41,7 +43,7 @@ program
   .command('migrate')
   .description('apply pending schema migrations (extension, tables, vector index)')
   .action(async () => {
-    const applied = await runMigrations(loadDatabaseConfig(process.env));
+    const applied = await runMigrations(adminConfig());
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
   });
 
@@ -53,8 +55,8 @@ program
   .option('--show <n>', 'how many differing students to print', positiveInteger, 10)
   .option('--json', `print the report as JSON (the first ${DEFAULT_KEPT_VIOLATIONS} violations in full; violationCount counts all)`)
   .action(async (options: { sample?: number; chunk: number; show: number; json?: boolean }) => {
-    const config = loadAdminConfig(process.env);
-    const report = await withContext((app) =>
+    const config = adminConfig();
+    const report = await withContext(config, (app) =>
       verifyGraph(app.get(DataSource).manager, {
         k: config.graph.maxNeighbors,
         threshold: config.graph.threshold,
@@ -88,7 +90,7 @@ program
     const started = Date.now();
     let barStarted = false;
     try {
-      const result = await withContext((app) =>
+      const result = await withContext(adminConfig(), (app) =>
         app.get(GraphRebuilder).rebuild({
           chunkSize: options.chunk,
           resume: !!options.resume,
@@ -115,7 +117,7 @@ program
   .option('--json', 'print JSON instead of text')
   .option('--no-save', 'do not keep this report for the next comparison')
   .action(async (options: { json?: boolean; save: boolean }) => {
-    const { report, comparison } = await withContext((app) => app.get(GraphReporter).report({ save: options.save }));
+    const { report, comparison } = await withContext(adminConfig(), (app) => app.get(GraphReporter).report({ save: options.save }));
     console.log(options.json ? JSON.stringify({ report, comparison }, null, 2) : renderReport(report, comparison));
   });
 
@@ -126,7 +128,7 @@ program
   .option('--json', 'print JSON')
   .action(async (rawId: string, options: { json?: boolean }) => {
     const studentId = studentIdSchema.parse(rawId);
-    const { stored, exact } = await withContext(async (app) => {
+    const { stored, exact } = await withContext(adminConfig(), async (app) => {
       const lookup = app.get(NeighborLookup);
       return { stored: await lookup.stored(studentId), exact: await lookup.exact(studentId) };
     });
@@ -153,7 +155,7 @@ program
   .option('--max <n>', 'replay at most n letters', positiveInteger)
   .option('--dry-run', 'list the letters without replaying them')
   .action(async (options: { max?: number; dryRun?: boolean }) => {
-    const config = loadConfig(process.env);
+    const config = configFromEnvironment(loadConfig);
     const { replayed } = await replayDeadLetters(config.kafka, {
       max: options.max,
       dryRun: !!options.dryRun,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -212,6 +213,15 @@ function adminConfig(c: z.infer<typeof adminSchema>): AdminConfig {
 /** Like loadConfig, but the Kafka settings are neither required nor checked. */
 export function loadAdminConfig(env: Record<string, string | undefined>): AdminConfig {
   return adminConfig(parseOrThrow(adminSchema, env));
+}
+
+/**
+ * The process's config, built once at start-up: a `.env` file in the working directory is read
+ * first (variables already in the environment win), then `load` parses the environment.
+ */
+export function configFromEnvironment<T>(load: (env: Record<string, string | undefined>) => T, envFile = '.env'): T {
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  return load(process.env);
 }
 
 /** Parses the environment into the typed config; throws one error naming every bad variable. */

@@ -17,7 +17,7 @@ describe('vector searches use the plan they are meant to (EXPLAIN on real pgvect
     clusteredVectors(seededRandom(3), 3000, 384, 20, 1).forEach((vector, i) => vectors.set(`s-${i}`, vector));
     await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector })));
     await env.db.query('ANALYZE student_embeddings');
-    dataSource = await new DataSource(dataSourceOptions(loadConfig(process.env).database)).initialize();
+    dataSource = await new DataSource(dataSourceOptions(loadConfig(env.env).database)).initialize();
   });
 
   afterAll(async () => {

@@ -40,6 +40,7 @@ export class TestEnvironment {
       // The tests compare with brute force to the row; index mode is tested where it is named.
       CANDIDATE_SEARCH: 'exact',
       LAG_POLL_INTERVAL_MS: '500',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...this.overrides,
     };
   }
@@ -49,8 +50,7 @@ export class TestEnvironment {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${this.name}`);
     await admin.end();
-    Object.assign(process.env, this.env);
-    await runMigrations(loadConfig(process.env).database);
+    await runMigrations(loadConfig(this.env));
     await this.admin.connect();
     await this.admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: partitions }, { topic: this.deadLetterTopic, numPartitions: 1 }] });
     await this.producer.connect();
@@ -58,8 +58,7 @@ export class TestEnvironment {
 
   /** Boots the real app (Kafka consumer + HTTP) on this environment; returns its base URL. */
   async startWorker(extraEnv: Record<string, string> = {}): Promise<{ app: INestApplication; url: string }> {
-    Object.assign(process.env, this.env, extraEnv);
-    const app = await createApp();
+    const app = await createApp(loadConfig({ ...this.env, ...extraEnv }));
     await startApp(app, 0);
     this.apps.push(app);
     const address = app.getHttpServer().address();
