@@ -19,6 +19,12 @@ describe('admin CLI against the real database', () => {
 
   afterAll(() => env.tearDown());
 
+  /** Each case starts from the exact graph, whatever ran before it. */
+  async function exactGraphBuilt(): Promise<void> {
+    await env.db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_members, similarity_rebuild_checkpoint, similarity_graph_reports');
+    expect(runCli(['rebuild', '--chunk', '120'], env.env).status).toBe(0);
+  }
+
   it('rebuild computes the exact graph from scratch, and verify agrees', async () => {
     await env.db.query(`INSERT INTO student_similarity (a, b, sim, last_event) VALUES ('gone', 's-001', 0.5, gen_random_uuid())`);
     await env.db.query(`INSERT INTO student_neighbor_pools (student_id, neighbor_ids, similarities) VALUES ('gone', '{s-001}', '{0.5}')`);
@@ -31,6 +37,7 @@ describe('admin CLI against the real database', () => {
   });
 
   it('rebuild --resume continues after the checkpoint of an interrupted run', async () => {
+    await exactGraphBuilt();
     // As if a rebuild died after s-119: later lists are missing, earlier ones done.
     await env.db.query(`DELETE FROM student_similarity WHERE a > 's-119'`);
     await env.db.query(`INSERT INTO similarity_rebuild_checkpoint (last_student_id, started_at) VALUES ('s-119', now())`);
@@ -44,6 +51,7 @@ describe('admin CLI against the real database', () => {
   });
 
   it('report shows coverage, histograms and hubs, and compares with the previous report', async () => {
+    await exactGraphBuilt();
     const first = runCli(['report', '--json'], env.env);
     expect(first.status).toBe(0);
     const { report } = JSON.parse(first.stdout);
@@ -66,6 +74,8 @@ describe('admin CLI against the real database', () => {
   });
 
   it('neighbors prints the stored list beside the exact one and says whether they differ', async () => {
+    await exactGraphBuilt();
+    await env.db.query(`DELETE FROM student_similarity WHERE a = 's-000'`);
     const same = runCli(['neighbors', 's-001'], env.env);
     expect(same.status).toBe(0);
     expect(same.stdout).toMatch(/stored list equals the exact one/);
