@@ -19,7 +19,7 @@ export interface NeighborSearch {
   mode: 'exact' | 'index';
 }
 
-/** All SQL on student_embeddings, vector searches included. */
+/** The graph's SQL on student_embeddings, vector searches included (verify streams them itself). */
 @Injectable()
 export class EmbeddingRepository {
   /** The declared dimension of the vector column; null when it declares none (`vector` without a size). */

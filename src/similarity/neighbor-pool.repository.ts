@@ -22,7 +22,10 @@ const POOL_COLUMNS = 'student_id, json_build_array(neighbor_ids, similarities, b
  */
 const GRAPH_WRITE_LOCK = 0x53494d47; // "SIMG"
 
-/** All SQL on student_neighbor_pools (the hidden exact top-(K + reserve) lists) and student_pool_members. */
+/**
+ * The graph's SQL on student_neighbor_pools (the hidden exact top-(K + reserve) lists) and
+ * student_pool_members; `report` reads them on its own.
+ */
 @Injectable()
 export class NeighborPoolRepository {
   async lockGraph(db: EntityManager): Promise<void> {

@@ -19,7 +19,10 @@ export interface NeighborListChange {
   eventId: string;
 }
 
-/** All SQL on student_similarity, the public graph that downstream readers use. */
+/**
+ * The graph's SQL on student_similarity, the public graph downstream readers use: the worker's
+ * writes and the read API's lookups. Whole-table reads for `report` and `verify` live beside them.
+ */
 @Injectable()
 export class SimilarityRepository {
   constructor(@InjectRepository(StudentSimilarity) private readonly edges: Repository<StudentSimilarity>) {}

@@ -81,18 +81,6 @@ export class RunningTopK {
   }
 }
 
-/**
- * The exact top-k of row `row` by cosine similarity (brute force over the whole matrix), self
- * excluded, at or above the threshold, ranked by compareNeighbors. Zero vectors never qualify.
- */
-export function exactTopK(matrix: VectorMatrix, row: number, k: number, threshold: number): Neighbor[] {
-  const { dimension } = matrix;
-  const single = { ids: [matrix.ids[row]], dimension, data: matrix.data.subarray(row * dimension, (row + 1) * dimension) };
-  const top = new RunningTopK(single, k, threshold);
-  top.offer(matrix);
-  return top.result(0);
-}
-
 function isNonZero(data: Float32Array, offset: number, dimension: number): boolean {
   for (let i = 0; i < dimension; i++) if (data[offset + i] !== 0) return true;
   return false;

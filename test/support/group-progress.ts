@@ -1,5 +1,5 @@
 import { Kafka } from 'kafkajs';
-import { TestEnvironment } from './harness';
+import type { TestEnvironment } from './harness';
 import { waitFor } from './wait-for';
 
 /** Offsets the worker group has committed on the environment's topic, summed over partitions. */

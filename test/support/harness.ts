@@ -6,7 +6,7 @@ import { createApp, startApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/migrate';
 import { EmbeddingRepository } from '../../src/similarity/embedding.repository';
-import { partitionLag } from '../../src/kafka/consumer-lag.monitor';
+import { committedLag } from './group-progress';
 import { waitFor } from './wait-for';
 
 /** A fresh database, topic and consumer group for one test file, torn down after it. */
@@ -80,14 +80,7 @@ export class TestEnvironment {
 
   /** Waits until the worker group has committed every record on the topic: all were processed. */
   async waitUntilConsumed(timeoutMs = 90000): Promise<void> {
-    await waitFor(async () => {
-      const [latest, [group]] = await Promise.all([
-        this.admin.fetchTopicOffsets(this.topic),
-        this.admin.fetchOffsets({ groupId: this.env.KAFKA_GROUP_ID, topics: [this.topic] }),
-      ]);
-      const committed = new Map(group.partitions.map((p) => [p.partition, p.offset]));
-      return latest.every((p) => partitionLag(p.high, committed.get(p.partition) ?? '-1', p.low) === 0);
-    }, 'the consumer group to commit every record', timeoutMs);
+    await waitFor(async () => (await committedLag(this)) === 0, 'the consumer group to commit every record', timeoutMs);
   }
 
   async storedGraph(): Promise<Map<string, { studentId: string; similarity: number; lastEvent: string }[]>> {

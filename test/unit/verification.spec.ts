@@ -1,10 +1,15 @@
-import { exactTopK, toUnitMatrix } from '../../src/verification/exact-neighbors';
+import { RunningTopK, toUnitMatrix } from '../../src/verification/exact-neighbors';
 import { compareWithExact } from '../../src/verification/list-comparison';
 
 const n = (studentId: string, similarity: number) => ({ studentId, similarity });
 
-describe('exactTopK', () => {
+describe('RunningTopK over a whole matrix', () => {
   const matrix = toUnitMatrix(['a', 'b', 'c', 'd', 'z'], [[1, 0], [2, 0.2], [0, 1], [-1, 0], [0, 0]], 2);
+  const exactTopK = (_: unknown, row: number, k: number, threshold: number) => {
+    const top = new RunningTopK({ ids: [matrix.ids[row]], dimension: 2, data: matrix.data.subarray(row * 2, row * 2 + 2) }, k, threshold);
+    top.offer(matrix);
+    return top.result(0);
+  };
 
   it('ranks every other student by cosine similarity, above the threshold, self and zero vectors excluded', () => {
     const top = exactTopK(matrix, 0, 5, -1);
