@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DeadLetterPublisher } from '../kafka/dead-letter.publisher';
 import { BatchControl, KafkaRecord } from '../kafka/kafka-record';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { EmbeddingEvent, parseEmbeddingRecord, Rejection } from './dto/embedding-event';
+import { EmbeddingEvent, parseEmbeddingRecord } from './dto/embedding-event';
+import { Rejection } from './rejections';
 import { ResilientEventApplier } from './resilient-event-applier';
 
 /**
@@ -23,19 +24,21 @@ export class EmbeddingIntake {
     this.metrics.eventsConsumed.inc(records.length);
     const events: EmbeddingEvent[] = [];
     const rejections: { record: KafkaRecord; rejection: Rejection }[] = [];
-    const recordAt = new Map<string, KafkaRecord>();
+    // Events travel through coalescing and batch splitting as the same objects: their records
+    // are found again by identity, so the domain event need not carry a Kafka position.
+    const recordOf = new Map<EmbeddingEvent, KafkaRecord>();
     for (const record of records) {
       const parsed = parseEmbeddingRecord(record);
       if (parsed.ok) {
         events.push(parsed.event);
-        recordAt.set(record.offset, record);
+        recordOf.set(parsed.event, record);
       } else rejections.push({ record, rejection: { category: parsed.category, reason: parsed.reason } });
     }
     const applied = await this.applier.apply(events, control);
-    for (const { event, rejection } of applied.rejected) rejections.push({ record: recordAt.get(event.offset)!, rejection });
+    for (const { event, rejection } of applied.rejected) rejections.push({ record: recordOf.get(event)!, rejection });
     await this.deadLetters.publish(rejections);
 
     const committedAt = Date.now();
-    for (const record of recordAt.values()) this.metrics.eventToCommit.observe(Math.max(0, committedAt - Number(record.timestamp)) / 1000);
+    for (const record of recordOf.values()) this.metrics.eventToCommit.observe(Math.max(0, committedAt - Number(record.timestamp)) / 1000);
   }
 }

@@ -5,7 +5,8 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { BatchControl } from '../kafka/kafka-record';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { EmbeddingEvent, Rejection } from './dto/embedding-event';
+import { EmbeddingEvent } from './dto/embedding-event';
+import { applyFailure, Rejection } from './rejections';
 import { classifyFailure } from './failure-classification';
 import { SimilarityService } from './similarity.service';
 
@@ -47,10 +48,9 @@ export class ResilientEventApplier {
       if (error instanceof ConsumerStoppingError) throw error;
       const kind = classifyFailure(error);
       if (kind === 'unavailable') throw error;
-      const reason = `${kind === 'transient' ? 'retries exhausted' : 'failed'}: ${(error as Error).message}`;
       if (events.length === 1) {
         this.logger.error({ studentId: events[0].studentId, eventId: events[0].eventId, err: error }, 'event cannot be applied');
-        return { rejected: [{ event: events[0], rejection: { category: kind === 'transient' ? 'retries-exhausted' : 'processing-error', reason } }] };
+        return { rejected: [{ event: events[0], rejection: applyFailure(kind, error as Error) }] };
       }
       this.logger.warn({ events: events.length, err: error }, 'batch failed; splitting it to isolate the failing event');
       const middle = Math.ceil(events.length / 2);

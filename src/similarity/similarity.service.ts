@@ -5,7 +5,8 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { TransactionRunner } from '../database/transaction-runner';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { EmbeddingEvent, Rejection } from './dto/embedding-event';
+import { EmbeddingEvent } from './dto/embedding-event';
+import { Rejection, unusableEmbedding } from './rejections';
 import { EmbeddingRepository } from './embedding.repository';
 import { coalesceByStudent } from './graph/coalesce-events';
 import { decideEvent, EventDecision } from './graph/event-decision';
@@ -176,15 +177,9 @@ export class SimilarityService {
   }
 
   private logDecision(event: EmbeddingEvent, decision: EventDecision, durationMs: number): void {
-    const fields = { studentId: event.studentId, eventId: event.eventId, partition: event.partition, offset: event.offset, batchMs: Math.round(durationMs * 10) / 10 };
+    const fields = { studentId: event.studentId, eventId: event.eventId, batchMs: Math.round(durationMs * 10) / 10 };
     if (decision.action === 'recompute') this.logger.info(fields, 'similarity updated');
     else if (decision.action === 'remove') this.logger.info({ ...fields, reason: decision.reason }, 'student removed from the graph');
     else this.logger.info({ ...fields, storedVersion: decision.storedVersion, eventVersion: event.version }, 'stale event ignored');
   }
-}
-
-function unusableEmbedding(defect: 'zero vector' | 'wrong dimension', dimension: number): Rejection {
-  return defect === 'zero vector'
-    ? { category: 'zero-vector', reason: 'embedding is a zero vector (cosine similarity is undefined); the student is left out of the graph' }
-    : { category: 'wrong-dimension', reason: `embedding does not have ${dimension} dimensions; the student is left out of the graph` };
 }

@@ -10,7 +10,7 @@ import { SimilarityService } from '../../src/similarity/similarity.service';
 
 /** A database error as node-postgres raises it: a SQLSTATE in `code`. */
 const sqlError = (code: string, message: string) => Object.assign(new Error(message), { code });
-const event = (studentId: string, offset: number): EmbeddingEvent => ({ studentId, eventId: `e-${offset}`, version: null, op: 'upsert', partition: 0, offset: String(offset) });
+const event = (studentId: string, offset: number): EmbeddingEvent => ({ studentId, eventId: `e-${offset}`, version: null, op: 'upsert' });
 const events = (...ids: string[]) => ids.map((id, i) => event(id, i));
 
 /**

@@ -35,7 +35,7 @@ describe('topNeighbors', () => {
 
 describe('coalesceByStudent', () => {
   const event = (studentId: string, offset: number, version: number | null, op: 'upsert' | 'delete' = 'upsert'): EmbeddingEvent => ({
-    studentId, eventId: `e${offset}`, version, op, partition: 0, offset: String(offset),
+    studentId, eventId: `e${offset}`, version, op,
   });
 
   it('keeps the last event of each student', () => {
@@ -57,7 +57,7 @@ describe('ivfflatLists', () => {
 });
 
 describe('decideEvent', () => {
-  const event = (op: 'upsert' | 'delete', version: number | null): EmbeddingEvent => ({ studentId: 's', eventId: 'e', version, op, partition: 0, offset: '0' });
+  const event = (op: 'upsert' | 'delete', version: number | null): EmbeddingEvent => ({ studentId: 's', eventId: 'e', version, op });
   const stored = (version: number, defect: 'zero vector' | 'wrong dimension' | null = null) => ({ studentId: 's', version, defect });
 
   it('recomputes a current, usable embedding', () => {

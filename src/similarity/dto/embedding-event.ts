@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { Rejection } from '../rejections';
 
 export const MAX_STUDENT_ID_LENGTH = 256;
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -36,31 +37,12 @@ export interface TransportRecord {
   value: Buffer | null;
 }
 
-/** A validated embedding event, with where it came from. */
+/** A validated embedding event: what to look at again, not where it came from. */
 export interface EmbeddingEvent {
   studentId: string;
   eventId: string;
   version: number | null;
   op: EmbeddingOperation;
-  partition: number;
-  offset: string;
-}
-
-/** Why an event cannot be applied; a small fixed set, so it can label metrics. */
-export type RejectionCategory =
-  | 'invalid-key'
-  | 'too-large'
-  | 'invalid-json'
-  | 'invalid-field'
-  | 'key-mismatch'
-  | 'zero-vector'
-  | 'wrong-dimension'
-  | 'retries-exhausted'
-  | 'processing-error';
-
-export interface Rejection {
-  category: RejectionCategory;
-  reason: string;
 }
 
 export type ParsedRecord = { ok: true; event: EmbeddingEvent } | ({ ok: false } & Rejection);
@@ -106,8 +88,6 @@ function toEvent(record: TransportRecord, value: z.infer<typeof eventValueSchema
     eventId: value.event_id ?? eventIdFromPosition(record),
     version: value.version ?? null,
     op: value.op ?? 'upsert',
-    partition: record.partition,
-    offset: record.offset,
   };
 }
 
