@@ -13,7 +13,7 @@ import { STUDENT_EMBEDDING_EVENTS } from './kafka/event-patterns';
 import { KafkaConnection } from './kafka/kafka-connection';
 
 /** The Kafka server strategy for a config: group, timeouts and batching; the client is the connection's. */
-export function createKafkaServer(config: AppConfig, status: ConsumerStatus, connection: KafkaConnection): BatchingKafkaServer {
+function createKafkaServer(config: AppConfig, status: ConsumerStatus, connection: KafkaConnection): BatchingKafkaServer {
   const heartbeatIntervalMs = Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10));
   return new BatchingKafkaServer({
     kafka: {

@@ -9,7 +9,7 @@ export interface LivenessSettings {
 }
 
 /** Records waiting on the given partitions, by the reading; null when there is no fresh reading. */
-export function lagOnPartitions(reading: LagReading | null, partitions: number[], now: number, maxReadingAgeMs: number): number | null {
+function lagOnPartitions(reading: LagReading | null, partitions: number[], now: number, maxReadingAgeMs: number): number | null {
   if (!reading || now - reading.readAt > maxReadingAgeMs) return null;
   const mine = new Set(partitions);
   return reading.partitions.filter((p) => mine.has(p.partition)).reduce((sum, p) => sum + p.lag, 0);

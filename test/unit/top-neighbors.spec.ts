@@ -1,34 +1,33 @@
 import { coalesceByStudent } from '../../src/similarity/graph/coalesce-events';
-import { compareNeighbors, topNeighbors } from '../../src/similarity/graph/neighbor';
+import { compareNeighbors } from '../../src/similarity/graph/neighbor';
+import { poolFromSearch } from '../../src/similarity/graph/neighbor-pool';
 import { EmbeddingEvent } from '../../src/similarity/dto/embedding-event';
 import { ivfflatLists } from '../../src/similarity/vector-index';
 import { decideEvent } from '../../src/similarity/graph/event-decision';
 
 const n = (studentId: string, similarity: number) => ({ studentId, similarity });
 
-describe('topNeighbors', () => {
-  it('keeps the k most similar, most similar first', () => {
-    expect(topNeighbors('a', [n('b', 0.2), n('c', 0.9), n('d', 0.5), n('e', 0.7)], 2, 0.1)).toEqual([n('c', 0.9), n('e', 0.7)]);
+describe('ranking and the threshold, as a fresh search result becomes a pool (poolFromSearch)', () => {
+  const top = (candidates: ReturnType<typeof n>[], k: number, threshold: number) => poolFromSearch(candidates, k, threshold).entries.slice(0, k);
+
+  it('keeps the k most similar at or above the threshold, most similar first', () => {
+    expect(top([n('b', 0.2), n('c', 0.9), n('d', 0.5), n('e', 0.7)], 2, 0.1)).toEqual([n('c', 0.9), n('e', 0.7)]);
   });
 
-  it('never lists the student itself', () => {
-    expect(topNeighbors('a', [n('a', 1), n('b', 0.3)], 5, 0.1)).toEqual([n('b', 0.3)]);
+  it('keeps a similarity exactly at the threshold and drops one just below', () => {
+    expect(top([n('b', 0.1), n('c', 0.0999), n('d', -0.4)], 5, 0.1)).toEqual([n('b', 0.1)]);
   });
 
-  it('drops neighbours below the threshold, keeps one exactly at it', () => {
-    expect(topNeighbors('a', [n('b', 0.1), n('c', 0.0999), n('d', -0.4)], 5, 0.1)).toEqual([n('b', 0.1)]);
+  it('works with a negative threshold, since cosine similarity lies in [-1, 1]', () => {
+    expect(top([n('b', -0.2), n('c', -0.9)], 5, -0.5)).toEqual([n('b', -0.2)]);
   });
 
-  it('keeps negative similarities when the threshold allows them', () => {
-    expect(topNeighbors('a', [n('b', -0.2), n('c', -0.9)], 5, -0.5)).toEqual([n('b', -0.2)]);
-  });
-
-  it('never keeps a NaN similarity', () => {
-    expect(topNeighbors('a', [n('b', NaN), n('c', 0.5)], 5, -1)).toEqual([n('c', 0.5)]);
+  it('never keeps a NaN similarity (a zero vector), even with the lowest threshold', () => {
+    expect(top([n('b', NaN), n('c', 0.5)], 5, -1)).toEqual([n('c', 0.5)]);
   });
 
   it('breaks ties by the smaller student id', () => {
-    expect(topNeighbors('a', [n('z', 0.5), n('m', 0.5), n('b', 0.4)], 2, 0)).toEqual([n('m', 0.5), n('z', 0.5)]);
+    expect(top([n('z', 0.5), n('m', 0.5), n('b', 0.4)], 2, 0)).toEqual([n('m', 0.5), n('z', 0.5)]);
     expect(compareNeighbors(n('m', 0.5), n('z', 0.5))).toBeLessThan(0);
   });
 });

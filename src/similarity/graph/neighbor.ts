@@ -17,13 +17,3 @@ export function compareNeighbors(x: Neighbor, y: Neighbor): number {
 export function passesThreshold(similarity: number, threshold: number): boolean {
   return Number.isFinite(similarity) && similarity >= threshold;
 }
-
-/** The top `k` of `candidates` for `studentId`: self excluded, below-threshold dropped, ranked. */
-export function topNeighbors(studentId: string, candidates: Neighbor[], k: number, threshold: number): Neighbor[] {
-  const seen = new Set<string>();
-  return candidates
-    .filter((c) => c.studentId !== studentId && passesThreshold(c.similarity, threshold))
-    .sort(compareNeighbors)
-    .filter((c) => (seen.has(c.studentId) ? false : (seen.add(c.studentId), true)))
-    .slice(0, k);
-}
