@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { Client } from 'pg';
+import { percentile } from '../bench/stats';
 import { clusteredVectors, seededRandom } from '../bench/synthetic-vectors';
 import { createApp, startApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
@@ -23,9 +24,6 @@ process.env.STUDENT_EMBEDDING_TOPIC ??= 'student_embedding_events_demo';
 process.env.KAFKA_GROUP_ID ??= 'similarity_worker_demo';
 process.env.LOG_LEVEL ??= 'warn';
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);

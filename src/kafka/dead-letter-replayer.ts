@@ -14,7 +14,7 @@ export interface ReplayOptions {
 const DEAD_LETTER_HEADER_NAMES = new Set<string>(Object.values(DeadLetterHeaders));
 
 /** The original headers of a dead letter, without the ones the dead-lettering added. */
-export function originalHeaders(headers: IHeaders): IHeaders {
+function originalHeaders(headers: IHeaders): IHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !DEAD_LETTER_HEADER_NAMES.has(name)));
 }
 

@@ -64,7 +64,7 @@ export function integerHistogram(counts: { value: number; count: number }[], bin
 }
 
 /** A text rendering of a histogram for the terminal. */
-export function renderHistogram(histogram: HistogramBin[], format: (value: number) => string, width = 40): string[] {
+function renderHistogram(histogram: HistogramBin[], format: (value: number) => string, width = 40): string[] {
   const peak = Math.max(1, ...histogram.map((b) => b.count));
   return histogram.map((b) => `${format(b.from).padStart(7)} – ${format(b.to).padEnd(7)} ${'█'.repeat(Math.round((b.count / peak) * width)).padEnd(width)} ${b.count}`);
 }

@@ -110,7 +110,7 @@ async function* everyVector(repository: VerificationRepository, db: EntityManage
 }
 
 /** 0-based ranks of `sample` students out of `total`: a fixed stride keeps them spread out and repeatable. */
-export function sampleRanks(total: number, sample: number): number[] {
+function sampleRanks(total: number, sample: number): number[] {
   const stride = total / sample;
   return Array.from({ length: Math.min(sample, total) }, (_, i) => Math.floor(i * stride));
 }
