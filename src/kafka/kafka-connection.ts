@@ -18,13 +18,14 @@ import { kafkaClientOptions } from './kafka-client-options';
 export class KafkaConnection implements OnModuleInit, OnApplicationShutdown {
   readonly client: Kafka;
   readonly producer: Producer;
-  private adminClient: Admin | null = null;
+  private readonly adminClient: Admin;
   private adminConnected: Promise<Admin> | null = null;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.client = new Kafka({ ...kafkaClientOptions(config.kafka), logLevel: logLevel.WARN, logCreator: () => KafkaLogger(new Logger('kafkajs')) });
     // Dead letters go to a topic the broker may create on first use (see KAFKA_CREATE_TOPICS).
     this.producer = this.client.producer({ allowAutoTopicCreation: true, createPartitioner: boundedKeyPartitioner });
+    this.adminClient = this.client.admin();
   }
 
   /** Connected before the app serves anything: a dead letter must never wait for a connection. */
@@ -34,19 +35,18 @@ export class KafkaConnection implements OnModuleInit, OnApplicationShutdown {
 
   /** The admin, connected on first use; a failed connection is tried again on the next call. */
   admin(): Promise<Admin> {
-    this.adminConnected ??= (async () => {
-      this.adminClient ??= this.client.admin();
-      await this.adminClient.connect();
-      return this.adminClient;
-    })().catch((error) => {
-      this.adminConnected = null;
-      throw error;
-    });
+    this.adminConnected ??= this.adminClient.connect().then(
+      () => this.adminClient,
+      (error) => {
+        this.adminConnected = null;
+        throw error;
+      },
+    );
     return this.adminConnected;
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.producer.disconnect().catch(() => undefined);
-    if (this.adminClient) await this.adminClient.disconnect().catch(() => undefined);
+    if (this.adminConnected) await this.adminClient.disconnect().catch(() => undefined);
   }
 }

@@ -21,7 +21,6 @@ export interface Rejection {
   reason: string;
 }
 
-
 /** A student's stored vector cannot take part in the graph; the student is taken out of it. */
 export function unusableEmbedding(defect: 'zero vector' | 'wrong dimension', dimension: number): Rejection {
   return defect === 'zero vector'

@@ -21,6 +21,19 @@ const rows: FaultRow[] = [];
 /** Keeps a fault going for `ms`: the fault's own duration, not a wait for a condition. */
 const lastFor = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A worker that must stay in its group with a 6 s session timeout and a 1 s batch budget. */
+function membershipSettings(stallTimeoutMs: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    MAX_NEIGHBORS: String(K),
+    SIMILARITY_THRESHOLD: String(THRESHOLD),
+    KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+    BATCH_TIME_BUDGET_MS: '1000',
+    CONSUMER_STALL_TIMEOUT_MS: String(stallTimeoutMs),
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
 async function status(url: string): Promise<number> {
   return fetch(url).then((r) => r.status, () => 0);
 }
@@ -31,15 +44,7 @@ describe('fault suite: membership and start-up', () => {
   });
 
   it('a batch held past the session timeout, a SIGSTOP past it, 256 KB and 1 MB keys: nothing lost, never a zombie', async () => {
-    const env = new TestEnvironment({
-      MAX_NEIGHBORS: String(K),
-      SIMILARITY_THRESHOLD: String(THRESHOLD),
-      KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
-      BATCH_TIME_BUDGET_MS: '1000',
-      CONSUMER_STALL_TIMEOUT_MS: '30000',
-      MAX_CONSUMER_LAG: '50',
-      LOG_LEVEL: 'info',
-    });
+    const env = new TestEnvironment(membershipSettings(30000, { MAX_CONSUMER_LAG: '50' }));
     await env.setUp(2);
     const port = await freePort();
     let worker = new WorkerProcess(env.env, port);
@@ -53,6 +58,10 @@ describe('fault suite: membership and start-up', () => {
       const batchMs = [...worker.output.matchAll(/"batchMs":([\d.]+)/g)].map((m) => Number(m[1]));
       const longestBatchMs = Math.max(...batchMs);
       rows.push({ fault: `first computations of ${upstream.studentIds.length} students at once (BATCH_TIME_BUDGET_MS 1000)`, count: upstream.studentIds.length, lost: await committedLag(env), wrong: (await graphViolations(env, upstream.vectors, K, THRESHOLD)).length, stalls: firstLoadStall, note: `longest transaction ${Math.round(longestBatchMs)} ms, session timeout ${SESSION_TIMEOUT_MS} ms` });
+      expect(rows.at(-1)).toMatchObject({ lost: 0, wrong: 0 });
+      expect(firstLoadStall).toBe(0);
+      expect(batchMs.length).toBeGreaterThan(0);
+      expect(longestBatchMs).toBeLessThan(SESSION_TIMEOUT_MS);
 
       // 2. A batch held in flight for 3.5 session timeouts by a lock wait, with a backlog behind it.
       const lock = await holdGraphLock(env);
@@ -78,6 +87,7 @@ describe('fault suite: membership and start-up', () => {
         stalls: heldStall + worker.exits.length,
         note: `group joins ${joins}, evictions/crashes ${evictions}; while held: ready ${[...probes.ready]}, live ${[...probes.live]}, lag check ${[...probes.lag]}`,
       });
+      expect(rows.at(-1)).toMatchObject({ lost: 0, wrong: 0 });
       expect(heldStall).toBe(0);
       expect(evictions).toBe(0);
       expect(joins).toBe(1);
@@ -123,6 +133,7 @@ describe('fault suite: membership and start-up', () => {
         stalls: 0,
         note: `drained ${Math.round((Date.now() - pausedAt) / 1000)} s after SIGCONT; ${recoveries.length ? recoveries.join('; ') : 'the worker rejoined by itself'}`,
       });
+      expect(rows.at(-1)).toMatchObject({ lost: 0, wrong: 0 });
 
       // 4. Huge keys with valid values, each followed by a good event on the same partition.
       const lettersBefore = (await readDeadLetters(env)).length;
@@ -177,7 +188,7 @@ describe('fault suite: membership and start-up', () => {
   });
 
   it('SIGSTOP past the session timeout with a batch in flight: the consumer kafkajs gives up on exits the process, and a restart drains', async () => {
-    const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS), BATCH_TIME_BUDGET_MS: '1000', CONSUMER_STALL_TIMEOUT_MS: '15000', LOG_LEVEL: 'info' });
+    const env = new TestEnvironment(membershipSettings(15000));
     await env.setUp(2);
     const port = await freePort();
     let worker = new WorkerProcess(env.env, port);
@@ -207,6 +218,7 @@ describe('fault suite: membership and start-up', () => {
       const stall = await env.waitUntilConsumed(60000).then(() => 0, () => 1);
       const violations = await graphViolations(env, upstream.vectors, K, THRESHOLD);
       rows.push({ fault: `SIGSTOP ${(3.5 * SESSION_TIMEOUT_MS) / 1000} s with a batch in flight, then SIGCONT`, count: 1, lost: await committedLag(env), wrong: violations.length, stalls: stall, note: `${outcome}${stoppedForGood ? ' (consumer stopped for good: exit code 3)' : ''}; drained after a restart` });
+      expect(rows.at(-1)).toMatchObject({ lost: 0, wrong: 0 });
       expect(workers[0].exits.length === 0 || workers[0].exits[0].code === 3).toBe(true);
       expect(stall).toBe(0);
       expect(violations).toEqual([]);
