@@ -88,23 +88,23 @@ export async function loadInitialEmbeddings(db: Client, workload: Workload): Pro
 }
 
 /**
- * Keeps the service's graph, pools and pool memberships right after a rebuild, under `name`
- * (tables `<name>_similarity`, `<name>_pools`, `<name>_members`).
+ * Keeps the service's graph, pools and pool entries right after a rebuild, under `name`
+ * (tables `<name>_similarity`, `<name>_pools`, `<name>_entries`).
  */
 export async function snapshotGraph(db: Client, name: string): Promise<void> {
-  for (const [copy, table] of [[`${name}_similarity`, 'student_similarity'], [`${name}_pools`, 'student_neighbor_pools'], [`${name}_members`, 'student_pool_members']]) {
+  for (const [copy, table] of [[`${name}_similarity`, 'student_similarity'], [`${name}_pools`, 'student_neighbor_pools'], [`${name}_entries`, 'student_pool_entries']]) {
     await db.query(`DROP TABLE IF EXISTS ${copy}`);
     await db.query(`CREATE TABLE ${copy} AS TABLE ${table}`);
   }
 }
 
-/** Puts a snapshot's graph, pools and memberships back: a re-run starts from the same state, member rows included. */
+/** Puts a snapshot's graph, pools and pool entries back: a re-run starts from the same state. */
 export async function restoreGraph(db: Client, name: string): Promise<void> {
-  await db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_members');
+  await db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_entries');
   await db.query(`INSERT INTO student_similarity SELECT * FROM ${name}_similarity`);
   await db.query(`INSERT INTO student_neighbor_pools SELECT * FROM ${name}_pools`);
-  await db.query(`INSERT INTO student_pool_members SELECT * FROM ${name}_members`);
-  await db.query('VACUUM ANALYZE student_similarity, student_neighbor_pools, student_pool_members');
+  await db.query(`INSERT INTO student_pool_entries SELECT * FROM ${name}_entries`);
+  await db.query('VACUUM ANALYZE student_similarity, student_neighbor_pools, student_pool_entries');
 }
 
 /** Back to the initial embeddings (drop vector indexes first: refilling them row by row is slow). */

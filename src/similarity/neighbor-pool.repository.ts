@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Neighbor } from './graph/neighbor';
-import { NeighborPool } from './graph/neighbor-pool';
+import { compareNeighbors, Neighbor } from './graph/neighbor';
+import { NeighborPool, poolChange } from './graph/neighbor-pool';
 import { PoolOffer } from './graph/repair-pools';
 
 interface PoolRow {
   student_id: string;
-  /** [neighbor_ids, similarities, bound_id, bound_similarity] as one JSON value: node-postgres
-   * parses JSON natively, while its text-array parser dominated batch time (thousands of pools). */
-  pool: [string[], number[], string | null, number | null];
+  bound_id: string | null;
+  bound_similarity: number | null;
+  /** [members, similarities] as one JSON value: node-postgres parses JSON natively, while its
+   * text-array parser dominated batch time (thousands of pools). */
+  entries: [string[] | null, number[] | null] | null;
 }
 
-const POOL_COLUMNS = 'student_id, json_build_array(neighbor_ids, similarities, bound_id, bound_similarity) AS pool';
+const POOL_COLUMNS = `p.student_id, p.bound_id, p.bound_similarity,
+  (SELECT json_build_array(array_agg(e.member), array_agg(e.similarity)) FROM student_pool_entries e WHERE e.owner = p.student_id) AS entries`;
 
 /**
  * Serialises all graph writers. One student's event can touch any other student's pool, so
@@ -23,8 +26,8 @@ const POOL_COLUMNS = 'student_id, json_build_array(neighbor_ids, similarities, b
 const GRAPH_WRITE_LOCK = 0x53494d47; // "SIMG"
 
 /**
- * The graph's SQL on student_neighbor_pools (the hidden exact top-(K + reserve) lists) and
- * student_pool_members; `report` reads them on its own.
+ * The graph's SQL on the hidden exact top-(K + reserve) lists: student_neighbor_pools (one row
+ * per pool, with its bound) and student_pool_entries (one row per member); `report` reads them on its own.
  */
 @Injectable()
 export class NeighborPoolRepository {
@@ -36,7 +39,7 @@ export class NeighborPoolRepository {
   async load(db: EntityManager, studentIds: string[]): Promise<Map<string, NeighborPool>> {
     if (studentIds.length === 0) return new Map();
     const rows: PoolRow[] = await db.query(
-      `SELECT ${POOL_COLUMNS} FROM student_neighbor_pools WHERE student_id = ANY($1::text[])`,
+      `SELECT ${POOL_COLUMNS} FROM student_neighbor_pools p WHERE p.student_id = ANY($1::text[])`,
       [studentIds],
     );
     return toPools(rows);
@@ -56,8 +59,8 @@ export class NeighborPoolRepository {
   async loadHolding(db: EntityManager, changedIds: string[]): Promise<Map<string, NeighborPool>> {
     if (changedIds.length === 0) return new Map();
     const rows: PoolRow[] = await db.query(
-      `SELECT ${POOL_COLUMNS} FROM student_neighbor_pools
-        WHERE student_id IN (SELECT owner FROM student_pool_members WHERE member = ANY($1::text[])) AND student_id <> ALL($1::text[])`,
+      `SELECT ${POOL_COLUMNS} FROM student_neighbor_pools p
+        WHERE p.student_id IN (SELECT owner FROM student_pool_entries WHERE member = ANY($1::text[])) AND p.student_id <> ALL($1::text[])`,
       [changedIds],
     );
     return toPools(rows);
@@ -83,69 +86,55 @@ export class NeighborPoolRepository {
   }
 
   /**
-   * Writes pools and keeps student_pool_members in step. Where the caller knows a pool's
-   * previous state, only the memberships that changed are written; otherwise the owner's
-   * memberships are replaced.
+   * Writes pools. Where the caller knows a pool's previous state, only the entries and bounds
+   * that changed are written; otherwise the owner's entries are replaced.
    */
   async save(db: EntityManager, pools: Map<string, NeighborPool>, previous: ReadonlyMap<string, NeighborPool> = new Map()): Promise<void> {
     if (pools.size === 0) return;
-    const records = [...pools].map(([studentId, pool]) => ({
-      student_id: studentId,
-      neighbor_ids: pool.entries.map((n) => n.studentId),
-      similarities: pool.entries.map((n) => n.similarity),
-      bound_id: pool.bound?.studentId ?? null,
-      bound_similarity: pool.bound?.similarity ?? null,
-    }));
-    await db.query(
-      `INSERT INTO student_neighbor_pools AS p (student_id, neighbor_ids, similarities, bound_id, bound_similarity, updated_at)
-       SELECT student_id, neighbor_ids, similarities, bound_id, bound_similarity, now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(student_id text, neighbor_ids text[], similarities float8[], bound_id text, bound_similarity float8)
-       ON CONFLICT (student_id) DO UPDATE SET neighbor_ids = EXCLUDED.neighbor_ids, similarities = EXCLUDED.similarities,
-         bound_id = EXCLUDED.bound_id, bound_similarity = EXCLUDED.bound_similarity, updated_at = now()`,
-      [JSON.stringify(records)],
-    );
-    const replaced = [...pools.keys()].filter((id) => !previous.has(id));
-    const changes = [...pools].flatMap(([owner, pool]) => (previous.has(owner) ? [membershipChange(owner, previous.get(owner)!, pool)] : []));
-    const dropped = changes.flatMap((c) => c.left.map((member) => [member, c.owner]));
-    const added = [
-      ...changes.flatMap((c) => c.joined.map((member) => [member, c.owner])),
-      ...replaced.flatMap((owner) => pools.get(owner)!.entries.map((n) => [n.studentId, owner])),
-    ];
-    await this.deleteMembers(db, replaced);
-    if (dropped.length > 0) {
-      await db.query('DELETE FROM student_pool_members m USING unnest($1::text[], $2::text[]) AS d(member, owner) WHERE m.member = d.member AND m.owner = d.owner', [
-        dropped.map(([member]) => member),
-        dropped.map(([, owner]) => owner),
+    const changes = [...pools].map(([owner, pool]) => ({ owner, bound: pool.bound, ...poolChange(previous.get(owner) ?? null, pool) }));
+    const bounds = changes.filter((c) => c.boundChanged);
+    const removals = changes.flatMap((c) => c.removals.map((member) => [c.owner, member] as const));
+    const upserts = changes.flatMap((c) => c.upserts.map((n) => [c.owner, n] as const));
+    await this.deleteEntriesOf(db, changes.filter((c) => c.replaced).map((c) => c.owner));
+    if (bounds.length > 0) {
+      await db.query(
+        `INSERT INTO student_neighbor_pools AS p (student_id, bound_id, bound_similarity, updated_at)
+         SELECT student_id, bound_id, bound_similarity, now() FROM unnest($1::text[], $2::text[], $3::float8[]) AS r(student_id, bound_id, bound_similarity)
+         ON CONFLICT (student_id) DO UPDATE SET bound_id = EXCLUDED.bound_id, bound_similarity = EXCLUDED.bound_similarity, updated_at = now()`,
+        [bounds.map((c) => c.owner), bounds.map((c) => c.bound?.studentId ?? null), bounds.map((c) => c.bound?.similarity ?? null)],
+      );
+    }
+    if (removals.length > 0) {
+      await db.query('DELETE FROM student_pool_entries e USING unnest($1::text[], $2::text[]) AS d(owner, member) WHERE e.owner = d.owner AND e.member = d.member', [
+        removals.map(([owner]) => owner),
+        removals.map(([, member]) => member),
       ]);
     }
-    if (added.length > 0) {
-      await db.query('INSERT INTO student_pool_members (member, owner) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [
-        added.map(([member]) => member),
-        added.map(([, owner]) => owner),
-      ]);
+    if (upserts.length > 0) {
+      await db.query(
+        `INSERT INTO student_pool_entries AS e (owner, member, similarity) SELECT * FROM unnest($1::text[], $2::text[], $3::float8[])
+         ON CONFLICT (owner, member) DO UPDATE SET similarity = EXCLUDED.similarity`,
+        [upserts.map(([owner]) => owner), upserts.map(([, n]) => n.studentId), upserts.map(([, n]) => n.similarity)],
+      );
     }
   }
 
-  /** Students who own a pool or pool memberships but whose embedding is gone (left while no event said so). */
+  /** Students who own a pool or pool entries but whose embedding is gone (left while no event said so). */
   async orphans(db: EntityManager): Promise<string[]> {
     const rows: { student_id: string }[] = await db.query(
-      `SELECT o.student_id FROM (SELECT student_id FROM student_neighbor_pools UNION SELECT owner FROM student_pool_members) o
+      `SELECT o.student_id FROM (SELECT student_id FROM student_neighbor_pools UNION SELECT owner FROM student_pool_entries) o
         WHERE NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = o.student_id)`,
     );
     return rows.map((r) => r.student_id);
   }
 
-  /** Students with an embedding whose pool (its entries or its membership rows) holds a student without one. */
+  /** Students with an embedding whose pool holds a student without one. */
   async holdingMissing(db: EntityManager): Promise<string[]> {
     const rows: { student_id: string }[] = await db.query(
-      `SELECT m.owner AS student_id FROM student_pool_members m
+      `SELECT DISTINCT m.owner AS student_id FROM student_pool_entries m
          JOIN student_embeddings o ON o.student_id = m.owner
          LEFT JOIN student_embeddings e ON e.student_id = m.member
-        WHERE e.student_id IS NULL
-       UNION
-       SELECT p.student_id FROM student_neighbor_pools p
-         JOIN student_embeddings o ON o.student_id = p.student_id
-        WHERE EXISTS (SELECT 1 FROM unnest(p.neighbor_ids) AS n(id) WHERE NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = n.id))`,
+        WHERE e.student_id IS NULL`,
     );
     return rows.map((r) => r.student_id);
   }
@@ -153,30 +142,27 @@ export class NeighborPoolRepository {
   async delete(db: EntityManager, studentIds: string[]): Promise<void> {
     if (studentIds.length === 0) return;
     await db.query('DELETE FROM student_neighbor_pools WHERE student_id = ANY($1::text[])', [studentIds]);
-    await this.deleteMembers(db, studentIds);
+    await this.deleteEntriesOf(db, studentIds);
   }
 
-  private async deleteMembers(db: EntityManager, owners: string[]): Promise<void> {
+  private async deleteEntriesOf(db: EntityManager, owners: string[]): Promise<void> {
     if (owners.length === 0) return;
-    await db.query('DELETE FROM student_pool_members WHERE owner = ANY($1::text[])', [owners]);
+    await db.query('DELETE FROM student_pool_entries WHERE owner = ANY($1::text[])', [owners]);
   }
 }
 
 function toPools(rows: PoolRow[]): Map<string, NeighborPool> {
   return new Map(
-    rows.map(({ student_id, pool: [ids, similarities, boundId, boundSimilarity] }) => [
-      student_id,
-      {
-        entries: ids.map((studentId, i) => ({ studentId, similarity: similarities[i] })),
-        bound: boundId === null ? null : { studentId: boundId, similarity: boundSimilarity! },
-      },
-    ]),
+    rows.map(({ student_id, bound_id, bound_similarity, entries }) => {
+      // An empty pool (no one above the threshold) aggregates to [null, null].
+      const [members, similarities] = entries ?? [null, null];
+      return [
+        student_id,
+        {
+          entries: (members ?? []).map((studentId, i) => ({ studentId, similarity: similarities![i] })).sort(compareNeighbors),
+          bound: bound_id === null ? null : { studentId: bound_id, similarity: bound_similarity! },
+        },
+      ];
+    }),
   );
-}
-
-/** Members that joined and left a pool between two states of it. */
-function membershipChange(owner: string, before: NeighborPool, after: NeighborPool): { owner: string; joined: string[]; left: string[] } {
-  const was = new Set(before.entries.map((n) => n.studentId));
-  const is = new Set(after.entries.map((n) => n.studentId));
-  return { owner, joined: [...is].filter((id) => !was.has(id)), left: [...was].filter((id) => !is.has(id)) };
 }

@@ -110,7 +110,8 @@ export class SimilarityService {
         repairedLists.push({ studentId, eventId: eventOf.get(cause)!, upserts, removals });
       }
     }
-    await this.pools.save(db, poolsToSave, affected);
+    const ownBefore = await this.pools.load(db, moved.map((e) => e.studentId));
+    await this.pools.save(db, poolsToSave, new Map([...affected, ...ownBefore]));
     await this.pools.delete(db, removed.map((e) => e.studentId));
     await this.similarities.replaceLists(db, lists);
     await this.similarities.applyChanges(db, repairedLists);
@@ -183,3 +184,4 @@ export class SimilarityService {
     else this.logger.info({ ...fields, storedVersion: decision.storedVersion, eventVersion: event.version }, 'stale event ignored');
   }
 }
+

@@ -21,13 +21,14 @@ describe('admin CLI against the real database', () => {
 
   /** Each case starts from the exact graph, whatever ran before it. */
   async function exactGraphBuilt(): Promise<void> {
-    await env.db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_members, similarity_rebuild_checkpoint, similarity_graph_reports');
+    await env.db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_entries, similarity_rebuild_checkpoint, similarity_graph_reports');
     expect(runCli(['rebuild', '--chunk', '120'], env.env).status).toBe(0);
   }
 
   it('rebuild computes the exact graph from scratch, and verify agrees', async () => {
     await env.db.query(`INSERT INTO student_similarity (a, b, sim, last_event) VALUES ('gone', 's-001', 0.5, gen_random_uuid())`);
-    await env.db.query(`INSERT INTO student_neighbor_pools (student_id, neighbor_ids, similarities) VALUES ('gone', '{s-001}', '{0.5}')`);
+    await env.db.query(`INSERT INTO student_neighbor_pools (student_id) VALUES ('gone')`);
+    await env.db.query(`INSERT INTO student_pool_entries (owner, member, similarity) VALUES ('gone', 's-001', 0.5)`);
     const rebuilt = runCli(['rebuild', '--chunk', '50'], env.env);
     expect(rebuilt.stderr).not.toMatch(/Error/);
     expect(rebuilt.status).toBe(0);
@@ -111,9 +112,8 @@ describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after 
     const missing = (column: string) => `NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = ${column})`;
     const { rows } = await env.db.query(
       `SELECT (SELECT count(*) FROM student_similarity WHERE ${missing('a')} OR ${missing('b')})::int AS similarity,
-              (SELECT count(*) FROM student_neighbor_pools p WHERE ${missing('p.student_id')}
-                  OR EXISTS (SELECT 1 FROM unnest(p.neighbor_ids) n(id) WHERE ${missing('n.id')}))::int AS pools,
-              (SELECT count(*) FROM student_pool_members WHERE ${missing('owner')} OR ${missing('member')})::int AS members`,
+              (SELECT count(*) FROM student_neighbor_pools p WHERE ${missing('p.student_id')})::int AS pools,
+              (SELECT count(*) FROM student_pool_entries WHERE ${missing('owner')} OR ${missing('member')})::int AS entries`,
     );
     return rows[0];
   }
@@ -132,13 +132,13 @@ describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after 
     }
   });
 
-  it('rebuild repairs orphan rows (as a and as b), pools and memberships of missing students, wrong, missing and extra rows, and a list without a pool', async () => {
+  it('rebuild repairs orphan rows (as a and as b), pools and pool entries of missing students, wrong, missing and extra rows, and a list without a pool', async () => {
     expect(runCli(['rebuild'], env.env).status).toBe(0);
     await leaveSilently('s-119');
     await env.db.query(`INSERT INTO student_similarity (a, b, sim, last_event) VALUES ('left-a', 's-001', 0.9, gen_random_uuid()), ('left-a', 's-002', 0.8, gen_random_uuid())`);
     await env.db.query(`INSERT INTO student_similarity (a, b, sim, last_event) VALUES ('s-003', 'left-b', 0.99, gen_random_uuid())`);
-    await env.db.query(`INSERT INTO student_pool_members (member, owner) VALUES ('left-c', 's-004'), ('s-005', 'left-d')`);
-    await env.db.query(`INSERT INTO student_neighbor_pools (student_id, neighbor_ids, similarities) VALUES ('left-e', '{s-006}', '{0.5}')`);
+    await env.db.query(`INSERT INTO student_pool_entries (owner, member, similarity) VALUES ('s-004', 'left-c', 0.99), ('left-d', 's-005', 0.5), ('left-e', 's-006', 0.5)`);
+    await env.db.query(`INSERT INTO student_neighbor_pools (student_id) VALUES ('left-e')`);
     await env.db.query(`UPDATE student_similarity SET sim = sim - 0.3 WHERE (a, b) = (SELECT a, b FROM student_similarity WHERE a = 's-010' ORDER BY sim DESC, b LIMIT 1)`);
     await env.db.query(`DELETE FROM student_similarity WHERE (a, b) = (SELECT a, b FROM student_similarity WHERE a = 's-011' ORDER BY sim DESC, b LIMIT 1)`);
     await env.db.query(
@@ -148,7 +148,7 @@ describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after 
         ORDER BY e.student_id LIMIT 1`,
     );
     await env.db.query(`DELETE FROM student_neighbor_pools WHERE student_id = 's-013'`);
-    await env.db.query(`DELETE FROM student_pool_members WHERE owner = 's-013'`);
+    await env.db.query(`DELETE FROM student_pool_entries WHERE owner = 's-013'`);
     const broken = runCli(['verify', '--show', '120'], env.env);
     expect(broken.status).toBe(1);
     expect(Number(broken.stdout.match(/rows at students without an embedding: (\d+)/)![1])).toBeGreaterThanOrEqual(4);
@@ -156,7 +156,7 @@ describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after 
 
     const rebuilt = runCli(['rebuild', '--chunk', '50'], env.env);
     expect(rebuilt.status).toBe(0);
-    expect(await rowsAtMissingStudents()).toEqual({ similarity: 0, pools: 0, members: 0 });
+    expect(await rowsAtMissingStudents()).toEqual({ similarity: 0, pools: 0, entries: 0 });
     expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
     const verified = runCli(['verify'], env.env);
     expect(verified.stdout).toMatch(/OK: the graph satisfies the invariant/);
@@ -174,7 +174,7 @@ describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after 
 
     const resumed = runCli(['rebuild', '--resume'], env.env);
     expect(resumed.status).toBe(0);
-    expect(await rowsAtMissingStudents()).toEqual({ similarity: 0, pools: 0, members: 0 });
+    expect(await rowsAtMissingStudents()).toEqual({ similarity: 0, pools: 0, entries: 0 });
     expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
     expect(runCli(['verify'], env.env).status).toBe(0);
     expect(resumed.stdout).toMatch(/rebuilt 0 students .* removed 1 without an embedding; searched again [1-9]\d* whose pool or list named one/);
