@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { applyUpstreamChanges } from './bench-database';
 import { describePlan } from './query-ceiling';
-import { LatencySummary, summarize } from './stats';
+import { LatencySummary, summarize } from '../scripts/lib/stats';
 import { StudentEvent } from './workload';
 
 export type BaselineKind = 'a' | 'b';

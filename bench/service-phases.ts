@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { applyUpstreamChanges } from './bench-database';
 import { allCommitted, BenchKafka } from './bench-kafka';
 import { DisturbedRunError } from './restartable-phase';
-import { LatencySummary, sleep, summarize } from './stats';
+import { LatencySummary, sleep, summarize } from '../scripts/lib/stats';
 import { StudentEvent } from './workload';
 
 const PUBLISH_CHUNK = 500;

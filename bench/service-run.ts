@@ -6,7 +6,7 @@ import { BENCH_DB_URL, tableFootprints } from './bench-database';
 import { BenchKafka, KAFKA_BROKERS } from './bench-kafka';
 import { DisturbedRunError } from './restartable-phase';
 import { fixedRateLatency, sustainedThroughput } from './service-phases';
-import { sleep } from './stats';
+import { sleep } from '../scripts/lib/stats';
 import { builtModule, freePort, metricValues, runServiceCli, ServiceBuild, serviceEnvironment, WorkerProcess } from './worker-process';
 import { ServiceRun } from './w1-results';
 import { StudentEvent } from './workload';

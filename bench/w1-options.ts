@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'path';
-import { defaultDataDir } from './real-students';
+import { defaultDataDir } from '../test/support/real-students';
 
 export interface W1Options {
   students: number;

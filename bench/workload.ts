@@ -1,5 +1,5 @@
-import { Items, Student, StudentGenerator } from './real-students';
-import { seededRandom } from './synthetic-vectors';
+import { Items, Student, StudentGenerator } from '../test/support/real-students';
+import { seededRandom } from '../test/support/synthetic-vectors';
 
 /** The value of a message on the embedding topic, as the upstream producer sends it. */
 export interface EventMessage {

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../bench/synthetic-vectors';
+import { seededRandom } from '../support/synthetic-vectors';
 import { graphRecall, graphViolations } from '../support/graph-check';
 import { runCli } from '../support/cli';
 import { TestEnvironment } from '../support/harness';

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { clusteredVectors, seededRandom } from '../../bench/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
 import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { EmbeddingRepository } from '../../src/similarity/embedding.repository';

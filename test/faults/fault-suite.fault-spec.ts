@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { seededRandom } from '../../bench/synthetic-vectors';
+import { seededRandom } from '../support/synthetic-vectors';
 import { graphViolations } from '../support/graph-check';
 import { graphLockWaiters, holdGraphLock } from '../support/graph-lock';
 import { committedLag, committedTotal, readDeadLetters } from '../support/group-progress';

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../bench/synthetic-vectors';
+import { seededRandom } from '../support/synthetic-vectors';
 import { graphViolations } from '../support/graph-check';
 import { graphLockWaiters, holdGraphLock } from '../support/graph-lock';
 import { committedLag, readDeadLetters } from '../support/group-progress';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Message } from 'kafkajs';
-import { clusteredVectors, gaussian, normalize } from '../../bench/synthetic-vectors';
+import { clusteredVectors, gaussian, normalize } from './synthetic-vectors';
 import { TestEnvironment } from './harness';
 
 /**
