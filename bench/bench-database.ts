@@ -107,6 +107,11 @@ export async function restoreGraph(db: Client, name: string): Promise<void> {
   await db.query('VACUUM ANALYZE student_similarity, student_neighbor_pools, student_pool_entries');
 }
 
+/** No graph at all: the state before any student's first event. */
+export async function emptyGraph(db: Client): Promise<void> {
+  await db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_entries');
+}
+
 /** Back to the initial embeddings (drop vector indexes first: refilling them row by row is slow). */
 export async function restoreInitialEmbeddings(db: Client): Promise<void> {
   await db.query('TRUNCATE student_embeddings');
@@ -126,8 +131,8 @@ export async function copyGraphInto(db: Client, name: string, graphTable: string
  * What the upstream producer does before it publishes events: write each student's last new
  * vector (with the event's version) and delete the rows of students whose last event is a leave.
  */
-export async function applyUpstreamChanges(db: Client, events: StudentEvent[]): Promise<void> {
-  const last = new Map<string, StudentEvent>();
+export async function applyUpstreamChanges(db: Client, events: Pick<StudentEvent, 'message' | 'change'>[]): Promise<void> {
+  const last = new Map<string, Pick<StudentEvent, 'message' | 'change'>>();
   for (const event of events) if (event.change.kind !== 'none') last.set(event.message.student_id, event);
   const upserts = [...last.values()].filter((e) => e.change.kind === 'upsert');
   const deletes = [...last.values()].filter((e) => e.change.kind === 'delete').map((e) => e.message.student_id);

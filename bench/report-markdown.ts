@@ -9,7 +9,7 @@ const table = (header: string[], rows: (string | number)[][]) =>
 /** The results as a markdown report: targets first, then every measured table. */
 export function renderMarkdown(r: W1Results, chartFile: string): string {
   const { service: s, baselines: b } = r;
-  const services = [s, ...(r.serviceOtherMode ? [r.serviceOtherMode] : [])];
+  const services = [s, ...(r.serviceTwoWorkers ? [r.serviceTwoWorkers] : []), ...(r.serviceOtherMode ? [r.serviceOtherMode] : [])];
   const sections = [
     `# W1 benchmark: ${r.options.students.toLocaleString('en')} students x ${r.dimension} dims, ${r.options.events.toLocaleString('en')} events`,
     `Run ${r.startedAt} to ${r.finishedAt}. K = ${r.k}, threshold ${r.threshold}, seed ${r.options.seed}.`,
@@ -54,7 +54,12 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
         (x.throughput.eventsPerSecond < x.latency.targetRate
           ? `It sustains only ${f(x.throughput.eventsPerSecond, 0)} events/s, less than the ${x.latency.targetRate}/s of this phase: its queue grows during the phase, so these latencies measure the backlog. `
           : '') +
-        `Peak RSS (VmHWM of the worker's node process, compiled JS): **${f(x.peakRssBytes / 2 ** 20, 0)} MB** (${f(x.peakRssAfterSustainedBytes / 2 ** 20, 0)} MB already after the sustained phase). Initial graph (CLI \`rebuild --chunk 500\`): ${f(x.rebuildSeconds)} s.`,
+        `Peak RSS (VmHWM of the worker's node process, compiled JS${x.workers > 1 ? ', the larger of the workers' : ''}): **${f(x.peakRssBytes / 2 ** 20, 0)} MB** (${f(x.peakRssAfterSustainedBytes / 2 ** 20, 0)} MB already after the sustained phase). ` +
+        (x.firstComputations
+          ? `Initial graph by every student's first event through the worker: ${x.firstComputations.events} events in ${f(x.firstComputations.seconds)} s = **${f(x.firstComputations.eventsPerSecond)} events/s**, WAL ${f(x.firstComputations.walBytes / x.firstComputations.events / 1024, 0)} KB per event.`
+          : x.rebuildSeconds > 0
+            ? `Initial graph (CLI \`rebuild --chunk 500\`): ${f(x.rebuildSeconds)} s.`
+            : 'Initial graph: the default run\'s, restored.'),
     ),
     `Latency method: ${s.latency.method}.`,
     '## Graph quality after the stream',
@@ -68,13 +73,25 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
     'Exact lists by brute force (exactTopK over the final vectors, Float32) for the students present at the end; compareWithExact with tolerance 1e-4. "missing n": lists that miss n of their exact neighbours.',
     '## Where the time goes (sustained phase)',
     table(
-      ['runner', 'batches', 'mean batch size', 'mean batch time', 'time per event', 'lists repaired', 'pool refills'],
+      ['runner', 'batches', 'mean batch size', 'mean batch time', 'time per event', 'waiting for the graph lock', 'longest batch', 'WAL per event', 'lists repaired', 'pool refills'],
       services.map((x) => {
         const m = x.metrics.sustained;
         const batches = m.similarity_batch_duration_seconds_count;
-        return [x.label, batches, f(m.similarity_batch_size_events_sum / batches), `${f((1000 * m.similarity_batch_duration_seconds_sum) / batches)} ms`, `${f((1000 * m.similarity_batch_duration_seconds_sum) / m.similarity_batch_size_events_sum, 2)} ms`, m.similarity_lists_repaired_total, m.similarity_pool_refills_total];
+        return [
+          x.label,
+          batches,
+          f(m.similarity_batch_size_events_sum / batches),
+          `${f((1000 * m.similarity_batch_duration_seconds_sum) / batches)} ms`,
+          `${f((1000 * m.similarity_batch_duration_seconds_sum) / m.similarity_batch_size_events_sum, 2)} ms`,
+          `${f((100 * m.similarity_graph_lock_wait_seconds_sum) / m.similarity_batch_duration_seconds_sum)}% of batch time`,
+          `${f(x.metrics.total.similarity_batch_duration_max_seconds, 2)} s`,
+          `${f(x.throughput.walBytes / x.throughput.events / 1024, 0)} KB`,
+          m.similarity_lists_repaired_total,
+          m.similarity_pool_refills_total,
+        ];
       }),
     ),
+    'Batch time is the worker\'s own (one graph transaction, its wait for the lock included); the longest batch is over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts.',
     ...services.flatMap((x) => [
       `${x.label}: the service's own reads (its repositories, not a copy) for one batch of ${x.profile.batchSize} students on the final state, timed alone:`,
       table(['step', 'ms', 'ms per student'], x.profile.stepsMs.map((p) => [p.step, f(p.ms), f(p.ms / x.profile.batchSize, 2)])),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { applyUpstreamChanges } from './bench-database';
 import { allCommitted, BenchKafka } from './bench-kafka';
@@ -16,6 +17,8 @@ export interface ThroughputResult {
   eventsPerSecond: number;
   /** How long writing rows and publishing took (the producer's side). */
   publishSeconds: number;
+  /** WAL written during the phase (the upstream row writes and their HNSW inserts included). */
+  walBytes: number;
 }
 
 /**
@@ -23,7 +26,8 @@ export interface ThroughputResult {
  * the chunk's events published (an event never precedes its row); done when the group's
  * committed offsets reach the end of every partition.
  */
-export async function sustainedThroughput(db: Client, kafka: BenchKafka, events: StudentEvent[]): Promise<ThroughputResult> {
+export async function sustainedThroughput(db: Client, kafka: BenchKafka, events: Pick<StudentEvent, 'message' | 'change'>[]): Promise<ThroughputResult> {
+  const walAtStart = await walPosition(db);
   const started = performance.now();
   let publishSeconds = 0;
   // Progress is best effort: a poll that fails (topic gone after an aborted run) is not an error.
@@ -41,7 +45,23 @@ export async function sustainedThroughput(db: Client, kafka: BenchKafka, events:
     clearInterval(progress);
   }
   const seconds = (performance.now() - started) / 1000;
-  return { events: events.length, seconds, eventsPerSecond: events.length / seconds, publishSeconds };
+  const walBytes = await walBytesSince(db, walAtStart);
+  return { events: events.length, seconds, eventsPerSecond: events.length / seconds, publishSeconds, walBytes };
+}
+
+/** Every student's first event (its row is already written): the graph built by the worker, one first computation each. */
+export function firstEvents(ids: string[]): Pick<StudentEvent, 'message' | 'change'>[] {
+  return ids.map((id) => ({ message: { student_id: id, event_id: randomUUID(), version: 1, op: 'upsert' }, change: { kind: 'none' } }));
+}
+
+async function walPosition(db: Client): Promise<string> {
+  const { rows } = await db.query('SELECT pg_current_wal_lsn()::text AS lsn');
+  return rows[0].lsn;
+}
+
+async function walBytesSince(db: Client, lsn: string): Promise<number> {
+  const { rows } = await db.query('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8 AS bytes', [lsn]);
+  return Number(rows[0].bytes);
 }
 
 async function reportProgress(kafka: BenchKafka, total: number, started: number): Promise<void> {

@@ -5,7 +5,7 @@ import { profileBatchReads } from './batch-profile';
 import { BENCH_DB_URL, tableFootprints } from './bench-database';
 import { BenchKafka, KAFKA_BROKERS } from './bench-kafka';
 import { DisturbedRunError } from './restartable-phase';
-import { fixedRateLatency, sustainedThroughput } from './service-phases';
+import { firstEvents, fixedRateLatency, sustainedThroughput, ThroughputResult } from './service-phases';
 import { sleep } from '../scripts/lib/stats';
 import { builtModule, freePort, metricValues, runServiceCli, ServiceBuild, serviceEnvironment, WorkerProcess } from './worker-process';
 import { ServiceRun } from './w1-results';
@@ -23,7 +23,18 @@ const PROFILE_METRICS = [
   'similarity_batch_retries_total',
   'similarity_event_to_commit_seconds_sum',
   'similarity_event_to_commit_seconds_count',
+  'similarity_graph_lock_wait_seconds_sum',
+  'similarity_batch_duration_max_seconds',
 ];
+
+export interface StreamPlan {
+  /** Worker processes in the consumer group. */
+  workers: number;
+  /** Students whose first event builds the initial graph before the stream (empty: the graph is already there). */
+  firstComputations: string[];
+  /** Called once the initial graph is built by first events (to keep it for a rerun or another runner). */
+  afterFirstComputations: () => Promise<void>;
+}
 
 export interface ServiceStream {
   sustained: StudentEvent[];
@@ -73,25 +84,36 @@ export async function rebuildGraph(service: PreparedService, resume: boolean): P
  * phase; then its peak memory, metrics, the tables' footprint and a profile of one batch.
  * Leaves the final graph in student_similarity.
  */
-export async function runStream(db: Client, service: PreparedService, stream: ServiceStream): Promise<Omit<ServiceRun, 'quality' | 'rebuildSeconds'>> {
+export async function runStream(db: Client, service: PreparedService, stream: ServiceStream, plan: StreamPlan): Promise<Omit<ServiceRun, 'quality' | 'rebuildSeconds'>> {
   // A topic and group of its own per attempt, so nothing of an aborted attempt is read again.
   const runId = `bench_w1_${Date.now()}`;
   const env = { ...service.env, STUDENT_EMBEDDING_TOPIC: runId, KAFKA_GROUP_ID: runId };
   const kafka = new BenchKafka(runId, runId);
   await kafka.connect();
-  const worker = await WorkerProcess.start(service.build.buildDir, env, service.config.http.port);
+  const workers: WorkerProcess[] = [];
   try {
+    for (let i = 0; i < plan.workers; i++) {
+      const port = i === 0 ? service.config.http.port : await freePort();
+      workers.push(await WorkerProcess.start(service.build.buildDir, { ...env, HTTP_PORT: String(port) }, port));
+    }
     await kafka.waitForStableGroup();
+    let firstComputations: ThroughputResult | null = null;
+    if (plan.firstComputations.length > 0) {
+      firstComputations = await sustainedThroughput(db, kafka, firstEvents(plan.firstComputations));
+      console.log(`  first computations: ${firstComputations.events} students in ${firstComputations.seconds.toFixed(1)} s = ${firstComputations.eventsPerSecond.toFixed(1)} events/s`);
+      await plan.afterFirstComputations();
+    }
+    const before = await workerMetrics(workers);
     const throughput = await sustainedThroughput(db, kafka, stream.sustained);
-    console.log(`  sustained: ${throughput.events} events in ${throughput.seconds.toFixed(1)} s = ${throughput.eventsPerSecond.toFixed(1)} events/s`);
-    const sustainedMetrics = metricValues(await worker.metricsText(), PROFILE_METRICS);
-    const peakRssAfterSustainedBytes = worker.peakRssBytes();
+    console.log(`  sustained: ${throughput.events} events in ${throughput.seconds.toFixed(1)} s = ${throughput.eventsPerSecond.toFixed(1)} events/s, WAL ${(throughput.walBytes / throughput.events / 1024).toFixed(0)} KB per event`);
+    const sustainedMetrics = metricsBetween(before, await workerMetrics(workers));
+    const peakRssAfterSustainedBytes = Math.max(...workers.map((w) => w.peakRssBytes()));
     const latency = await fixedRateLatency(db, kafka, stream.latency, stream.latencyRate);
     const l = latency.latencyMs;
     console.log(`  latency at ${latency.targetRate}/s (achieved ${latency.achievedRate.toFixed(0)}/s): p50 ${l.p50.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms`);
-    const totalMetrics = metricValues(await worker.metricsText(), PROFILE_METRICS);
-    const peakRssBytes = worker.peakRssBytes();
-    await worker.stop();
+    const totalMetrics = await workerMetrics(workers);
+    const peakRssBytes = Math.max(...workers.map((w) => w.peakRssBytes()));
+    for (const worker of workers) await worker.stop();
     // Statistics of the worker's sessions are flushed when they end; give the collector a moment.
     await sleep(1500);
     const footprintAfterStream = await tableFootprints(db);
@@ -99,7 +121,9 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
     const profile = await profileBatchReads(service.build, service.config, await someStudents(db, meanBatch));
     if (kafka.connectionErrors > 0) throw new DisturbedRunError(`Kafka was unreachable (${kafka.connectionErrors} connection errors)`);
     return {
-      label: service.label,
+      label: plan.workers > 1 ? `${service.label}, ${plan.workers} workers` : service.label,
+      workers: plan.workers,
+      firstComputations,
       source: service.build.source,
       settings: service.settings,
       throughput,
@@ -111,10 +135,23 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
       footprintAfterStream,
     };
   } finally {
-    await worker.stop();
+    for (const worker of workers) await worker.stop();
     await kafka.close();
   }
 }
+
+/** The profile metrics of all workers: counters and sums added, the longest batch the largest. */
+async function workerMetrics(workers: WorkerProcess[]): Promise<Record<string, number>> {
+  const each = await Promise.all(workers.map(async (w) => metricValues(await w.metricsText(), PROFILE_METRICS)));
+  return Object.fromEntries(PROFILE_METRICS.map((name) => [name, (name.endsWith('_max_seconds') ? Math.max : sum)(...each.map((m) => m[name]))]));
+}
+
+/** Counters over a phase; the longest batch stays the longest seen. */
+function metricsBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([name, value]) => [name, name.endsWith('_max_seconds') ? value : value - before[name]]));
+}
+
+const sum = (...values: number[]) => values.reduce((total, x) => total + x, 0);
 
 function effectiveSettings(config: AppConfig): ServiceRun['settings'] {
   return {

@@ -17,6 +17,8 @@ export interface W1Options {
   skipCeiling: boolean;
   /** An extra, separately labelled service run with the other CANDIDATE_SEARCH than the default. */
   otherModeRun: boolean;
+  /** An extra run of the same stream from the same initial graph with two workers in one group. */
+  twoWorkerRun: boolean;
   /** Students whose stored lists are checked against brute force. */
   qualitySample: number;
   dropDb: boolean;
@@ -47,6 +49,7 @@ export function parseW1Options(argv: string[]): W1Options {
     .option('--latency-rate <n>', 'events/s of the latency phase', positiveInteger, 200)
     .option('--skip-ceiling', 'skip the raw pgvector query ceiling')
     .option('--no-other-mode-run', 'skip the extra service run with the other CANDIDATE_SEARCH (exact <-> index)')
+    .option('--no-two-worker-run', 'skip the extra service run with two workers in one group')
     .option('--quality-sample <n>', 'students whose lists are checked (default: all up to 20,000 students, else 3,000)', positiveInteger)
     .option('--service-commit <rev>', 'build the service from this commit (git archive) instead of the working tree')
     .option('--drop-db', 'drop the similarity_bench database at the end')
@@ -65,6 +68,7 @@ export function parseW1Options(argv: string[]): W1Options {
     latencyRate: o.latencyRate,
     skipCeiling: !!o.skipCeiling,
     otherModeRun: o.otherModeRun !== false,
+    twoWorkerRun: o.twoWorkerRun !== false,
     qualitySample: o.qualitySample ?? (small ? o.students : 3000),
     dropDb: !!o.dropDb,
     serviceCommit: o.serviceCommit ?? null,

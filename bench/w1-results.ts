@@ -22,7 +22,11 @@ export interface ServiceRun {
   source: ServiceSource;
   /** The worker's effective settings (defaults plus whatever the caller's environment set). */
   settings: Record<string, string | number | boolean>;
+  /** The initial graph by the CLI (0 when first events built it). */
   rebuildSeconds: number;
+  workers: number;
+  /** The initial graph built by every student's first event through the worker, when the run did so. */
+  firstComputations: ThroughputResult | null;
   throughput: ThroughputResult;
   latency: LatencyResult;
   peakRssBytes: number;
@@ -56,6 +60,7 @@ export interface W1Results {
   service: ServiceRun;
   /** The extra run with the other CANDIDATE_SEARCH (null when skipped). */
   serviceOtherMode: ServiceRun | null;
+  serviceTwoWorkers: ServiceRun | null;
   baselines: Record<BaselineKind, BaselineRun>;
   ratios: { serviceOverB: number; serviceOverA: number };
   targets: TargetCheck[];

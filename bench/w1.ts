@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { Client } from 'pg';
-import { copyGraphInto, dropBenchDatabase, loadInitialEmbeddings, migrateWithoutVectorIndex, recreateBenchDatabase, restoreGraph, restoreInitialEmbeddings, snapshotGraph, withBenchDb } from './bench-database';
+import { copyGraphInto, dropBenchDatabase, emptyGraph, loadInitialEmbeddings, migrateWithoutVectorIndex, recreateBenchDatabase, restoreGraph, restoreInitialEmbeddings, snapshotGraph, withBenchDb } from './bench-database';
 import { exactNeighbors, GraphQuality, measureGraphQuality, spreadSample } from './graph-quality';
 import { runIndexPhase } from './index-phase';
 import { loadItemSource } from './item-source';
@@ -64,9 +64,9 @@ async function main(): Promise<void> {
     );
 
     const stream = { sustained: streamEvents, latency: latencyEvents, latencyRate: options.latencyRate };
-    const runService = (extraEnv: Record<string, string>, snapshot: string) =>
-      serviceRun(phase, build, workload.dimension, stream, { extraEnv, snapshot, startsFromInitialState: snapshot === DEFAULT_GRAPH });
-    const defaultRun = await runService({}, DEFAULT_GRAPH);
+    const runService = (extraEnv: Record<string, string>, snapshot: string, initialGraph: InitialGraph = 'cli', workers = 1) =>
+      serviceRun(phase, build, workload, stream, { extraEnv, snapshot, initialGraph, workers, startsFromInitialState: snapshot === DEFAULT_GRAPH && initialGraph !== 'snapshot' });
+    const defaultRun = await runService({}, DEFAULT_GRAPH, 'first-events');
 
     const exactAfter = exactCache(workload, options);
     const serviceQuality = await phase(`graph quality: exact top-${K} by brute force for the sample`, async () => {
@@ -90,6 +90,14 @@ async function main(): Promise<void> {
       serviceOtherMode = { ...run, quality };
     }
 
+    let serviceTwoWorkers: ServiceRun | null = null;
+    if (options.twoWorkerRun) {
+      const run = await runService({}, DEFAULT_GRAPH, 'snapshot', 2);
+      const quality = await phase('graph quality of the two-worker run', () => withBenchDb(async (db) => measureGraphQuality(db, 'student_similarity', await exactAfter(workload.events.length))));
+      printQuality('service (two workers)', quality);
+      serviceTwoWorkers = { ...run, quality };
+    }
+
     const ratios = { serviceOverB: defaultRun.throughput.eventsPerSecond / baselines.b.eventsPerSecond, serviceOverA: defaultRun.throughput.eventsPerSecond / baselines.a.eventsPerSecond };
     const service = { ...defaultRun, quality: serviceQuality };
     const results: W1Results = {
@@ -107,9 +115,10 @@ async function main(): Promise<void> {
       ceiling,
       service,
       serviceOtherMode,
+      serviceTwoWorkers,
       baselines,
       ratios,
-      targets: checkTargets({ service, ratios }),
+      targets: checkTargets({ service, serviceTwoWorkers, ratios }),
       notes,
     };
     const files = writeResults(results, options.out);
@@ -132,8 +141,16 @@ type Phase = <T>(label: string, work: (attempt: number) => Promise<T>, maxAttemp
 /** An interrupted rebuild resumes from its checkpoint, so its attempts are never wasted. */
 const REBUILD_ATTEMPTS = 50;
 
+/**
+ * How a run gets its initial graph: the CLI's rebuild, every student's first event through the
+ * worker (timed as its own phase), or a snapshot an earlier run kept.
+ */
+type InitialGraph = 'cli' | 'first-events' | 'snapshot';
+
 interface ServiceRunPlan {
   extraEnv: Record<string, string>;
+  initialGraph: InitialGraph;
+  workers: number;
   /** Where the rebuilt graph is kept, so a rerun of the stream starts from it again. */
   snapshot: string;
   /** Whether the database already holds the initial embeddings under HNSW (else they are restored first). */
@@ -141,39 +158,51 @@ interface ServiceRunPlan {
 }
 
 /**
- * The service in two restartable phases: the initial graph (an interrupted rebuild resumes from
- * its checkpoint), then the stream (a rerun starts again from the initial embeddings and the
- * rebuilt graph).
+ * The service in two restartable phases: the initial graph by the CLI (an interrupted rebuild
+ * resumes from its checkpoint), then the stream (a rerun starts again from the initial
+ * embeddings and the kept graph). With first events, the stream phase builds the graph itself
+ * first (a rerun starts again from no graph), and keeps it.
  */
-async function serviceRun(phase: Phase, build: ServiceBuild, dimension: number, stream: ServiceStream, plan: ServiceRunPlan): Promise<Omit<ServiceRun, 'quality'>> {
-  const service = await prepareService(build, dimension, plan.extraEnv);
+async function serviceRun(phase: Phase, build: ServiceBuild, workload: Workload, stream: ServiceStream, plan: ServiceRunPlan): Promise<Omit<ServiceRun, 'quality'>> {
+  const service = await prepareService(build, workload.dimension, plan.extraEnv);
   let initialState = plan.startsFromInitialState;
   let rebuildSeconds = 0;
-  await phase(`${service.label}: initial graph (CLI rebuild)`, (attempt) =>
+  if (plan.initialGraph === 'cli') {
+    await phase(`${service.label}: initial graph (CLI rebuild)`, (attempt) =>
+      withBenchDb(async (db) => {
+        if (attempt === 1) console.log(describeService(service));
+        if (!initialState) {
+          await resetToInitialEmbeddingsWithHnsw(db);
+          initialState = true;
+        }
+        const started = performance.now();
+        try {
+          await rebuildGraph(service, attempt > 1);
+        } finally {
+          rebuildSeconds += (performance.now() - started) / 1000;
+        }
+        console.log(`  rebuilt in ${rebuildSeconds.toFixed(1)} s${attempt > 1 ? ` (over ${attempt} attempts, each resuming the last)` : ''}`);
+        await snapshotGraph(db, plan.snapshot);
+      }),
+      REBUILD_ATTEMPTS,
+    );
+  }
+  const firstEvents = plan.initialGraph === 'first-events';
+  const title = `${service.label}${plan.workers > 1 ? `, ${plan.workers} workers` : ''}: ${firstEvents ? `first events of ${workload.ids.length} students, then ` : ''}sustained stream, then ${stream.latencyRate} events/s`;
+  const run = await phase(title, (attempt) =>
     withBenchDb(async (db) => {
-      if (attempt === 1) console.log(describeService(service));
-      if (!initialState) {
+      if (plan.initialGraph !== 'cli') console.log(describeService(service));
+      if (attempt > 1 || !initialState) {
         await resetToInitialEmbeddingsWithHnsw(db);
         initialState = true;
       }
-      const started = performance.now();
-      try {
-        await rebuildGraph(service, attempt > 1);
-      } finally {
-        rebuildSeconds += (performance.now() - started) / 1000;
-      }
-      console.log(`  rebuilt in ${rebuildSeconds.toFixed(1)} s${attempt > 1 ? ` (over ${attempt} attempts, each resuming the last)` : ''}`);
-      await snapshotGraph(db, plan.snapshot);
-    }),
-    REBUILD_ATTEMPTS,
-  );
-  const run = await phase(`${service.label}: sustained stream, then ${stream.latencyRate} events/s`, (attempt) =>
-    withBenchDb(async (db) => {
-      if (attempt > 1) {
-        await resetToInitialEmbeddingsWithHnsw(db);
-        await restoreGraph(db, plan.snapshot);
-      }
-      return runStream(db, service, stream);
+      if (firstEvents) await emptyGraph(db);
+      else if (attempt > 1 || plan.initialGraph === 'snapshot') await restoreGraph(db, plan.snapshot);
+      return runStream(db, service, stream, {
+        workers: plan.workers,
+        firstComputations: firstEvents ? workload.ids : [],
+        afterFirstComputations: () => snapshotGraph(db, plan.snapshot),
+      });
     }),
   );
   return { ...run, rebuildSeconds };
@@ -230,6 +259,7 @@ function printSummary(r: W1Results): void {
   const row = (label: string, rate: number, l: { p50: number; p95: number; p99: number }, q: GraphQuality) =>
     console.log(`${label.padEnd(14)} ${rate.toFixed(1).padStart(9)} ${l.p50.toFixed(1).padStart(8)} ${l.p95.toFixed(1).padStart(8)} ${l.p99.toFixed(1).padStart(8)} ${q.recall.toFixed(4).padStart(7)} ${(q.exactLists * 100).toFixed(0).padStart(5)}%`);
   row(`service, ${r.service.settings.CANDIDATE_SEARCH}`, r.service.throughput.eventsPerSecond, r.service.latency.latencyMs, r.service.quality);
+  if (r.serviceTwoWorkers) row('service, 2 wkrs', r.serviceTwoWorkers.throughput.eventsPerSecond, r.serviceTwoWorkers.latency.latencyMs, r.serviceTwoWorkers.quality);
   if (r.serviceOtherMode) row(`service, ${r.serviceOtherMode.settings.CANDIDATE_SEARCH}`, r.serviceOtherMode.throughput.eventsPerSecond, r.serviceOtherMode.latency.latencyMs, r.serviceOtherMode.quality);
   row('baseline (b)', r.baselines.b.eventsPerSecond, r.baselines.b.latencyMs, r.baselines.b.quality);
   row('baseline (a)', r.baselines.a.eventsPerSecond, r.baselines.a.latencyMs, r.baselines.a.quality);

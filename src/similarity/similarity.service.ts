@@ -34,6 +34,8 @@ interface Decided {
  */
 @Injectable()
 export class SimilarityService {
+  private longestBatchMs = 0;
+
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly embeddings: EmbeddingRepository,
@@ -59,6 +61,10 @@ export class SimilarityService {
     for (const { event, decision } of result.decided) this.logDecision(event, decision, durationMs);
     const count = (action: EventDecision['action']) => result.decided.filter((d) => d.decision.action === action).length;
     this.metrics.batchDuration.observe(durationMs / 1000);
+    if (durationMs > this.longestBatchMs) {
+      this.longestBatchMs = durationMs;
+      this.metrics.longestBatch.set(durationMs / 1000);
+    }
     this.metrics.batchSize.observe(events.length);
     this.metrics.eventsApplied.inc({ outcome: 'recomputed' }, count('recompute'));
     this.metrics.eventsApplied.inc({ outcome: 'removed' }, count('remove'));
@@ -76,7 +82,9 @@ export class SimilarityService {
   }
 
   private async applyInTransaction(db: EntityManager, latest: EmbeddingEvent[]) {
+    const waitStarted = performance.now();
     await this.pools.lockGraph(db);
+    this.metrics.graphLockWait.observe((performance.now() - waitStarted) / 1000);
     const states = await this.embeddings.loadStates(db, latest.map((e) => e.studentId), this.config.vectors.dimension);
     const decided: Decided[] = latest.map((event) => ({ event, decision: decideEvent(event, states.get(event.studentId)) }));
     const moved = decided.filter((d) => d.decision.action === 'recompute').map((d) => d.event);
