@@ -5,6 +5,7 @@ import { CreateRebuildCheckpoint1764100000003 } from './1764100000003-create-reb
 import { CreateGraphReports1764100000004 } from './1764100000004-create-graph-reports';
 import { PoolMembersTable1764100000005 } from './1764100000005-pool-members-table';
 import { PoolEntriesAsRows1764100000006 } from './1764100000006-pool-entries-as-rows';
+import { GraphChangeLog1764100000007 } from './1764100000007-graph-change-log';
 
 /** All migrations in order; listed explicitly so ts-node, jest and dist all find them. */
-export const migrations = [CreateSimilaritySchema1764100000000, CreateVectorIndex1764100000001, CreateNeighborPools1764100000002, CreateRebuildCheckpoint1764100000003, CreateGraphReports1764100000004, PoolMembersTable1764100000005, PoolEntriesAsRows1764100000006];
+export const migrations = [CreateSimilaritySchema1764100000000, CreateVectorIndex1764100000001, CreateNeighborPools1764100000002, CreateRebuildCheckpoint1764100000003, CreateGraphReports1764100000004, PoolMembersTable1764100000005, PoolEntriesAsRows1764100000006, GraphChangeLog1764100000007];

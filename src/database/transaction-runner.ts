@@ -21,6 +21,15 @@ export class TransactionRunner {
     });
   }
 
+  /** A read-only transaction whose statements all see one snapshot. */
+  async readSnapshot<T>(work: (db: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction('REPEATABLE READ', async (db) => {
+      await db.query('SET TRANSACTION READ ONLY');
+      await this.setSearchParameters(db);
+      return work(db);
+    });
+  }
+
   private async setSearchParameters(db: EntityManager): Promise<void> {
     const { index, hnswEfSearch, ivfflatProbes } = this.config.vectors;
     if (index === 'hnsw') {

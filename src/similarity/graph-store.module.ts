@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EmbeddingRepository } from './embedding.repository';
 import { SchemaCheck } from './schema-check';
 import { StudentSimilarity } from './entities/student-similarity.entity';
+import { GraphChangeLogRepository } from './graph-change-log.repository';
 import { GraphRebuilder } from './graph-rebuilder';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
 import { RebuildCheckpointRepository } from './rebuild-checkpoint.repository';
@@ -11,7 +12,7 @@ import { SimilarityRepository } from './similarity.repository';
 /** The graph's storage (all its SQL) and whole-graph operations; no Kafka. Used by the worker and the CLI. */
 @Module({
   imports: [TypeOrmModule.forFeature([StudentSimilarity])],
-  providers: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, RebuildCheckpointRepository, GraphRebuilder, SchemaCheck],
-  exports: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, GraphRebuilder],
+  providers: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, GraphChangeLogRepository, RebuildCheckpointRepository, GraphRebuilder, SchemaCheck],
+  exports: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, GraphChangeLogRepository, GraphRebuilder],
 })
 export class GraphStoreModule {}

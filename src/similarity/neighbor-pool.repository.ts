@@ -86,6 +86,27 @@ export class NeighborPoolRepository {
   }
 
   /**
+   * Catching up with students that changed after a search: for each searched student A (whose
+   * pool's bound similarity is `reach`) and each changed student X that still has an embedding,
+   * their current similarity where it may matter: X may enter A's pool, or A may enter X's (the
+   * bound of X's stored pool, or the threshold for a complete one). The bounds are checked here,
+   * where the vectors are, so only pairs that may enter travel back.
+   */
+  async catchUpPairs(db: EntityManager, searched: { studentId: string; reach: number }[], changedIds: string[], threshold: number): Promise<{ studentId: string; otherId: string; similarity: number }[]> {
+    if (searched.length === 0 || changedIds.length === 0) return [];
+    const rows: { student_id: string; other_id: string; similarity: number }[] = await db.query(
+      `SELECT a.student_id, x.student_id AS other_id, 1 - (x.vec <=> a.vec) AS similarity
+         FROM unnest($1::text[], $2::float8[]) AS s(student_id, reach)
+         JOIN student_embeddings a ON a.student_id = s.student_id
+         JOIN student_embeddings x ON x.student_id = ANY($3::text[]) AND x.student_id <> s.student_id
+         LEFT JOIN student_neighbor_pools p ON p.student_id = x.student_id
+        WHERE (x.vec <=> a.vec) <= 1 - greatest($4::float8, least(s.reach, coalesce(p.bound_similarity, $4::float8)))`,
+      [searched.map((s) => s.studentId), searched.map((s) => s.reach), changedIds, threshold],
+    );
+    return rows.map((r) => ({ studentId: r.student_id, otherId: r.other_id, similarity: Number(r.similarity) }));
+  }
+
+  /**
    * Writes pools. Where the caller knows a pool's previous state, only the entries and bounds
    * that changed are written; otherwise the owner's entries are replaced.
    */

@@ -9,10 +9,11 @@ import { EmbeddingEvent } from './dto/embedding-event';
 import { Rejection, unusableEmbedding } from './rejections';
 import { EmbeddingRepository } from './embedding.repository';
 import { coalesceByStudent } from './graph/coalesce-events';
-import { decideEvent, EventDecision } from './graph/event-decision';
+import { decideEvent, EmbeddingState, EventDecision } from './graph/event-decision';
 import { Neighbor } from './graph/neighbor';
 import { listChange, NeighborPool, offerEnters, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
 import { PoolOffer, PoolSettings, repairPools } from './graph/repair-pools';
+import { GraphChangeLogRepository } from './graph-change-log.repository';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
 import { NeighborListChange, NeighborListWrite, SimilarityRepository } from './similarity.repository';
 
@@ -26,11 +27,27 @@ interface Decided {
   decision: EventDecision;
 }
 
+/** The moved students' searches, made before the graph lock, and what they saw. */
+export interface SearchAhead {
+  /** The change log's position in the search's snapshot. */
+  position: number;
+  /** Each searched student's embedding version as searched. */
+  versions: Map<string, number>;
+  nearest: Map<string, Neighbor[]>;
+}
+
 /**
  * The use case: apply a batch of embedding events to the similarity graph, in one transaction.
  * Every changed student is treated as a delete followed (for a move) by an insert: its own pool
  * is searched afresh; it is removed from every pool that held it and offered again, at its new
  * similarity, to every pool it may now enter; pools that fall short are refilled by a search.
+ *
+ * The searches of the moved students' own pools run before the graph lock, so that batches of
+ * other partitions and workers search while one of them writes. Under the lock, the batch
+ * catches up with the students changed since its search (the change log): they leave the
+ * searched pools and are offered again at their current similarity, in both directions, by the
+ * same pool rules as any repair. A student whose embedding changed since its search is
+ * searched again under the lock.
  */
 @Injectable()
 export class SimilarityService {
@@ -41,6 +58,7 @@ export class SimilarityService {
     private readonly embeddings: EmbeddingRepository,
     private readonly pools: NeighborPoolRepository,
     private readonly similarities: SimilarityRepository,
+    private readonly changeLog: GraphChangeLogRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
     private readonly logger: PinoLogger,
@@ -55,8 +73,19 @@ export class SimilarityService {
 
   async applyEvents(events: EmbeddingEvent[]): Promise<BatchOutcome> {
     const started = performance.now();
+    return this.applySearched(events, await this.searchAhead(events), started);
+  }
+
+  /** Step one, without the graph lock: the fresh searches of the batch's moved students. */
+  async searchAhead(events: EmbeddingEvent[]): Promise<SearchAhead> {
     const latest = coalesceByStudent(events);
-    const result = await this.transactions.run((db) => this.applyInTransaction(db, latest));
+    return this.transactions.readSnapshot((db) => this.searchInSnapshot(db, latest));
+  }
+
+  /** Step two, in one transaction under the graph lock: everything else, caught up with what changed since step one. */
+  async applySearched(events: EmbeddingEvent[], ahead: SearchAhead, started = performance.now()): Promise<BatchOutcome> {
+    const latest = coalesceByStudent(events);
+    const result = await this.transactions.run((db) => this.applyInTransaction(db, latest, ahead));
     const durationMs = performance.now() - started;
     for (const { event, decision } of result.decided) this.logDecision(event, decision, durationMs);
     const count = (action: EventDecision['action']) => result.decided.filter((d) => d.decision.action === action).length;
@@ -81,7 +110,15 @@ export class SimilarityService {
     };
   }
 
-  private async applyInTransaction(db: EntityManager, latest: EmbeddingEvent[]) {
+  private async searchInSnapshot(db: EntityManager, latest: EmbeddingEvent[]): Promise<SearchAhead> {
+    const position = await this.changeLog.position(db);
+    const states = await this.embeddings.loadStates(db, latest.map((e) => e.studentId), this.config.vectors.dimension);
+    const moving = latest.filter((e) => decideEvent(e, states.get(e.studentId)).action === 'recompute').map((e) => e.studentId);
+    const nearest = await this.embeddings.nearest(db, moving, this.search());
+    return { position, versions: new Map(moving.map((id) => [id, states.get(id)!.version])), nearest };
+  }
+
+  private async applyInTransaction(db: EntityManager, latest: EmbeddingEvent[], ahead: SearchAhead) {
     const waitStarted = performance.now();
     await this.pools.lockGraph(db);
     this.metrics.graphLockWait.observe((performance.now() - waitStarted) / 1000);
@@ -94,8 +131,10 @@ export class SimilarityService {
     const leaving = decided.filter((d) => d.decision.action === 'remove' && d.decision.deleteEmbedding);
     await this.embeddings.deleteUpTo(db, leaving.map(({ event }) => ({ studentId: event.studentId, version: event.version! })));
     const change = { moved, removed, ids: new Set([...moved, ...removed].map((e) => e.studentId)) };
-    const { freshPools, nearest } = await this.searchFreshPools(db, moved);
+    const { freshPools, nearest, catchUpOffers } = await this.freshPools(db, moved, states, ahead);
+    await this.changeLog.record(db, [...change.ids]);
     const { affected, offers } = await this.findOffers(db, change, nearest);
+    offers.push(...catchUpOffers);
     const repaired = await this.repairAffected(db, affected, change.ids, offers);
 
     const eventOf = new Map([...moved, ...removed].map((e) => [e.studentId, e.eventId]));
@@ -126,17 +165,39 @@ export class SimilarityService {
     return { decided, repairedLists: repairedLists.length, refills: repaired.refills };
   }
 
-  /**
-   * The moved students' own pools, searched afresh. In index mode the search reaches further
-   * than the pool, since its results are also the candidates for reverse repair.
-   */
-  private async searchFreshPools(db: EntityManager, moved: EmbeddingEvent[]) {
+  /** In index mode the search reaches further than the pool: its results are also the candidates for reverse repair. */
+  private search() {
     const { capacity, threshold } = this.settings;
     const mode = this.config.graph.candidateSearch;
-    const limit = mode === 'exact' ? capacity : Math.max(capacity, this.config.graph.reverseCandidates);
-    const nearest = await this.embeddings.nearest(db, moved.map((e) => e.studentId), { limit, threshold, mode });
-    const freshPools = new Map(moved.map((e) => [e.studentId, poolFromSearch(nearest.get(e.studentId) ?? [], capacity, threshold)]));
-    return { freshPools, nearest };
+    return { limit: mode === 'exact' ? capacity : Math.max(capacity, this.config.graph.reverseCandidates), threshold, mode };
+  }
+
+  /**
+   * The moved students' own pools and nearest, from the search made before the lock, caught up
+   * with the students changed since; searched again here where that cannot be done (the
+   * student's embedding changed since, or the change log no longer reaches back), and refilled
+   * where catching up left a pool short. Also returns the catch-up's offers of the moved
+   * students to the changed students' pools.
+   */
+  private async freshPools(db: EntityManager, moved: EmbeddingEvent[], states: Map<string, EmbeddingState>, ahead: SearchAhead) {
+    const { capacity, threshold } = this.settings;
+    const changedSince = await this.changeLog.changedSince(db, ahead.position);
+    const movedIds = new Set(moved.map((e) => e.studentId));
+    const current = (id: string) => changedSince !== null && ahead.versions.get(id) === states.get(id)!.version;
+    const others = [...(changedSince ?? [])].filter((id) => !movedIds.has(id));
+    const othersSet = new Set(others);
+    const searched = [...movedIds].filter(current);
+    const nearest = new Map(searched.map((id) => [id, ahead.nearest.get(id)!.filter((n) => !othersSet.has(n.studentId))]));
+    const searchedPools = new Map(searched.map((id) => [id, poolFromSearch(ahead.nearest.get(id)!, capacity, threshold)]));
+    const pairs = await this.pools.catchUpPairs(db, searched.map((id) => ({ studentId: id, reach: searchedPools.get(id)!.bound?.similarity ?? threshold })), others, threshold);
+    const caughtUp = repairPools(searchedPools, othersSet, pairs.map((p) => ({ studentId: p.studentId, candidate: { studentId: p.otherId, similarity: p.similarity } })), this.settings);
+    const searchAgain = [...movedIds].filter((id) => !current(id) || caughtUp.get(id)!.needsRefill);
+    for (const [id, found] of await this.embeddings.nearest(db, searchAgain, this.search())) nearest.set(id, found);
+    const freshPools = new Map(
+      [...movedIds].map((id) => [id, caughtUp.has(id) && !caughtUp.get(id)!.needsRefill ? caughtUp.get(id)!.pool : poolFromSearch(nearest.get(id) ?? [], capacity, threshold)]),
+    );
+    const catchUpOffers: PoolOffer[] = pairs.map((p) => ({ studentId: p.otherId, candidate: { studentId: p.studentId, similarity: p.similarity } }));
+    return { freshPools, nearest, catchUpOffers };
   }
 
   /**
