@@ -157,7 +157,7 @@ export interface TableFootprint {
 }
 
 /** Tuples and sizes of the service's tables (dead tuples as the statistics collector counts them). */
-export async function tableFootprints(db: Client, tables = ['student_embeddings', 'student_similarity', 'student_neighbor_pools']): Promise<TableFootprint[]> {
+export async function tableFootprints(db: Client, tables = ['student_embeddings', 'student_similarity', 'student_neighbor_pools', 'student_pool_entries', 'student_graph_changes']): Promise<TableFootprint[]> {
   const { rows } = await db.query(
     `SELECT t.relname AS table, t.n_live_tup::bigint AS live, t.n_dead_tup::bigint AS dead, t.autovacuum_count::bigint AS autovacuums,
             pg_relation_size(t.relid) AS table_bytes, pg_indexes_size(t.relid) AS index_bytes, pg_total_relation_size(t.relid) AS total_bytes,

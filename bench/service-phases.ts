@@ -28,10 +28,11 @@ export interface ThroughputResult {
  */
 export async function sustainedThroughput(db: Client, kafka: BenchKafka, events: Pick<StudentEvent, 'message' | 'change'>[]): Promise<ThroughputResult> {
   const walAtStart = await walPosition(db);
+  const committedAtStart = await committedTotal(kafka).catch(() => 0);
   const started = performance.now();
   let publishSeconds = 0;
   // Progress is best effort: a poll that fails (topic gone after an aborted run) is not an error.
-  const progress = setInterval(() => void reportProgress(kafka, events.length, started).catch(() => undefined), 5000);
+  const progress = setInterval(() => void reportProgress(kafka, committedAtStart, events.length, started).catch(() => undefined), 5000);
   try {
     for (let start = 0; start < events.length; start += PUBLISH_CHUNK) {
       const chunk = events.slice(start, start + PUBLISH_CHUNK);
@@ -64,8 +65,13 @@ async function walBytesSince(db: Client, lsn: string): Promise<number> {
   return Number(rows[0].bytes);
 }
 
-async function reportProgress(kafka: BenchKafka, total: number, started: number): Promise<void> {
-  const committed = [...(await kafka.committedOffsets()).values()].reduce((sum, o) => sum + (o > 0n ? Number(o) : 0), 0);
+async function committedTotal(kafka: BenchKafka): Promise<number> {
+  return [...(await kafka.committedOffsets()).values()].reduce((sum, o) => sum + (o > 0n ? Number(o) : 0), 0);
+}
+
+/** Progress of this phase alone (the topic may hold an earlier phase's events). */
+async function reportProgress(kafka: BenchKafka, committedAtStart: number, total: number, started: number): Promise<void> {
+  const committed = (await committedTotal(kafka)) - committedAtStart;
   const seconds = (performance.now() - started) / 1000;
   console.log(`  ... ${committed}/${total} committed after ${seconds.toFixed(0)} s (${(committed / seconds).toFixed(0)} events/s)`);
 }

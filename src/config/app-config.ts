@@ -39,6 +39,7 @@ export const configSchema = z
     EMBEDDING_DIM: integer(1, 16000).default(384),
     CANDIDATE_SEARCH: z.enum(['exact', 'index']).default('index'),
     REVERSE_CANDIDATES: integer(1, 10000).default(100),
+    REVERSE_SEEDS: integer(0, 1000).default(0),
     VECTOR_INDEX: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
     HNSW_EF_SEARCH: integer(1, 1000).default(300),
     IVFFLAT_PROBES: integer(1, 100000).optional(),
@@ -113,6 +114,8 @@ export interface AppConfig {
     candidateSearch: 'exact' | 'index';
     /** Index mode: how many of a moved student's nearest others are offered it (reverse repair). */
     reverseCandidates: number;
+    /** Index mode: a moved student is also offered to the pools that hold any of its this many nearest. */
+    reverseSeeds: number;
   };
   vectors: {
     dimension: number;
@@ -173,6 +176,7 @@ const adminSchema = configSchema.innerType().pick({
   EMBEDDING_DIM: true,
   CANDIDATE_SEARCH: true,
   REVERSE_CANDIDATES: true,
+  REVERSE_SEEDS: true,
   VECTOR_INDEX: true,
   HNSW_EF_SEARCH: true,
   IVFFLAT_PROBES: true,
@@ -196,6 +200,7 @@ function adminConfig(c: z.infer<typeof adminSchema>): AdminConfig {
       reserve: c.NEIGHBOR_RESERVE,
       candidateSearch: c.CANDIDATE_SEARCH,
       reverseCandidates: c.REVERSE_CANDIDATES,
+      reverseSeeds: c.REVERSE_SEEDS,
     },
     vectors: {
       dimension: c.EMBEDDING_DIM,

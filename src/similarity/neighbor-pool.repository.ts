@@ -86,6 +86,30 @@ export class NeighborPoolRepository {
   }
 
   /**
+   * Reverse search through the graph: for each moved student, the pools that hold one of its
+   * seeds (its nearest students) and that it may now enter. Only pools whose bound is at or
+   * below `reach` (the last similarity its own search returned) are looked at: a pool with a
+   * higher bound can take it only if that search found the pool's owner. The bound is checked
+   * here, where the vectors are, so only offers that may enter travel back.
+   */
+  async reverseOffersThroughSeeds(db: EntityManager, seeds: { candidateId: string; seedId: string; reach: number }[], threshold: number): Promise<PoolOffer[]> {
+    if (seeds.length === 0) return [];
+    const rows: { student_id: string; candidate_id: string; similarity: number }[] = await db.query(
+      `SELECT c.owner AS student_id, c.candidate_id, 1 - (x.vec <=> y.vec) AS similarity
+         FROM (SELECT DISTINCT s.candidate_id, e.owner, greatest($4::float8, coalesce(p.bound_similarity, $4::float8)) AS bound
+                 FROM unnest($1::text[], $2::text[], $3::float8[]) AS s(candidate_id, seed_id, reach)
+                 JOIN student_pool_entries e ON e.member = s.seed_id
+                 JOIN student_neighbor_pools p ON p.student_id = e.owner
+                WHERE e.owner <> s.candidate_id AND coalesce(p.bound_similarity, $4::float8) <= s.reach) c
+         JOIN student_embeddings x ON x.student_id = c.owner
+         JOIN student_embeddings y ON y.student_id = c.candidate_id
+        WHERE (x.vec <=> y.vec) <= 1 - c.bound`,
+      [seeds.map((s) => s.candidateId), seeds.map((s) => s.seedId), seeds.map((s) => s.reach), threshold],
+    );
+    return rows.map((r) => ({ studentId: r.student_id, candidate: { studentId: r.candidate_id, similarity: Number(r.similarity) } }));
+  }
+
+  /**
    * Catching up with students that changed after a search: for each searched student A (whose
    * pool's bound similarity is `reach`) and each changed student X that still has an embedding,
    * their current similarity where it may matter: X may enter A's pool, or A may enter X's (the

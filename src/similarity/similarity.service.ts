@@ -223,6 +223,10 @@ export class SimilarityService {
       for (const [movedId, found] of nearest) {
         for (const n of found) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
       }
+      const seeds = [...nearest].flatMap(([candidateId, found]) =>
+        found.slice(0, this.config.graph.reverseSeeds).map((n) => ({ candidateId, seedId: n.studentId, reach: found[found.length - 1].similarity })),
+      );
+      offers.push(...(await this.pools.reverseOffersThroughSeeds(db, seeds, this.settings.threshold)));
     }
     // Most candidates' pools would ignore the offer: read their bounds first, whole pools only
     // where the offer enters.

@@ -29,6 +29,16 @@ describe('what the repository deploys', () => {
     expect(compose).not.toMatch(/:latest/);
   });
 
+  it('spaces checkpoints the same way in docker compose and the local services (full-page images dominated WAL)', () => {
+    const setting = (text: string, name: string) => new RegExp(`${name}=(?:\\$\\{[A-Z_]+:-)?([0-9a-z]+)`).exec(text)?.[1];
+    const compose = read('docker-compose.yml');
+    const local = read('scripts/services/start.sh');
+    for (const name of ['max_wal_size', 'checkpoint_timeout']) {
+      expect({ name, compose: setting(compose, name) }).toEqual({ name, compose: setting(local, name) });
+      expect(setting(local, name)).toBeDefined();
+    }
+  });
+
   it('turns off the install-time telemetry of @scarf/scarf (pulled in by swagger-ui-dist)', () => {
     expect(packageJson.scarfSettings).toEqual({ enabled: false });
   });
