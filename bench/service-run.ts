@@ -160,6 +160,7 @@ function effectiveSettings(config: AppConfig): ServiceRun['settings'] {
     NEIGHBOR_RESERVE: config.graph.reserve,
     SIMILARITY_THRESHOLD: config.graph.threshold,
     REVERSE_CANDIDATES: config.graph.reverseCandidates,
+    REVERSE_SEEDS: config.graph.reverseSeeds,
     VECTOR_INDEX: config.vectors.index,
     HNSW_EF_SEARCH: config.vectors.hnswEfSearch,
     BATCH_MAX_EVENTS: config.kafka.batchMaxEvents,

@@ -1,14 +1,9 @@
+import { TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { Test, TestingModule } from '@nestjs/testing';
-import { loadConfig } from '../../src/config/app-config';
-import { AppConfigModule } from '../../src/config/config.module';
-import { DatabaseModule } from '../../src/database/database.module';
-import { LoggingModule } from '../../src/logging/logging.module';
-import { MetricsModule } from '../../src/metrics/metrics.module';
 import { EmbeddingEvent } from '../../src/similarity/dto/embedding-event';
-import { GraphStoreModule } from '../../src/similarity/graph-store.module';
 import { SimilarityService } from '../../src/similarity/similarity.service';
 import { graphViolations } from '../support/graph-check';
+import { graphServiceModule } from '../support/graph-service';
 import { TestEnvironment } from '../support/harness';
 import { clusteredVectors, gaussian, normalize, seededRandom } from '../support/synthetic-vectors';
 
@@ -33,12 +28,7 @@ describe('a batch whose search is older than the graph it writes into', () => {
   beforeAll(async () => {
     env = new TestEnvironment({ MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '4', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: String(DIMENSION) });
     await env.setUp(1);
-    module = await Test.createTestingModule({
-      imports: [AppConfigModule.forRoot(loadConfig(env.env)), DatabaseModule, GraphStoreModule, MetricsModule, LoggingModule],
-      providers: [SimilarityService],
-    }).compile();
-    await module.init();
-    service = module.get(SimilarityService);
+    ({ module, service } = await graphServiceModule(env));
     const ids = Array.from({ length: STUDENTS }, (_, i) => `s-${String(i).padStart(3, '0')}`);
     clusteredVectors(random, STUDENTS, DIMENSION, 6).forEach((v, i) => vectors.set(ids[i], v));
     await service.applyEvents(await write(ids));

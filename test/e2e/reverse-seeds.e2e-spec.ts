@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { graphViolations } from '../support/graph-check';
+import { graphServiceModule } from '../support/graph-service';
+import { TestEnvironment } from '../support/harness';
+
+const K = 2;
+const THRESHOLD = 0.1;
+const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180), 0];
+
+/**
+ * A dense cluster (every degree from -10 to 10) and one student X 40 degrees away, whose pool
+ * holds the cluster's edge. A newcomer at 9.5 degrees belongs in X's pool (30.5 degrees from X,
+ * nearer than X's third, the cluster point at 8), yet X is not among the newcomer's own nearest:
+ * the forward search never offers it to X. Its seeds (its nearest, which X's pool holds) do.
+ */
+describe('index mode: a newcomer in a dense region is offered to the pools that hold its nearest', () => {
+  let env: TestEnvironment;
+
+  afterEach(() => env.tearDown());
+
+  async function graphAfterNewcomer(reverseSeeds: number): Promise<string[]> {
+    env = new TestEnvironment({
+      CANDIDATE_SEARCH: 'index',
+      MAX_NEIGHBORS: String(K),
+      NEIGHBOR_RESERVE: '1',
+      REVERSE_CANDIDATES: '1',
+      REVERSE_SEEDS: String(reverseSeeds),
+      SIMILARITY_THRESHOLD: String(THRESHOLD),
+      EMBEDDING_DIM: '3',
+    });
+    await env.setUp(1);
+    const { module, service } = await graphServiceModule(env);
+    try {
+      const vectors = new Map<string, number[]>([['x', at(40)]]);
+      for (let degree = -10; degree <= 10; degree++) vectors.set(`d${degree}`, at(degree));
+      const event = (studentId: string) => ({ studentId, eventId: randomUUID(), version: 1, op: 'upsert' as const });
+      await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+      await service.applyEvents([...vectors.keys()].map(event));
+      expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+
+      vectors.set('newcomer', at(9.5));
+      await env.writeEmbeddings([{ studentId: 'newcomer', vector: vectors.get('newcomer')!, version: 1 }]);
+      await service.applyEvents([event('newcomer')]);
+      return await graphViolations(env, vectors, K, THRESHOLD);
+    } finally {
+      await module.close();
+    }
+  }
+
+  it('without seeds, X misses the newcomer (the limit the seeds address)', async () => {
+    const violations = await graphAfterNewcomer(0);
+    expect(violations.length).toBeGreaterThan(0);
+    expect(violations.filter((v) => !v.startsWith('x: '))).toEqual([]);
+  });
+
+  it('with seeds, every list is exact', async () => {
+    expect(await graphAfterNewcomer(2)).toEqual([]);
+  });
+});
