@@ -191,7 +191,7 @@ async function serviceRun(phase: Phase, build: ServiceBuild, workload: Workload,
   const title = `${service.label}${plan.workers > 1 ? `, ${plan.workers} workers` : ''}: ${firstEvents ? `first events of ${workload.ids.length} students, then ` : ''}sustained stream, then ${stream.latencyRate} events/s`;
   const run = await phase(title, (attempt) =>
     withBenchDb(async (db) => {
-      if (plan.initialGraph !== 'cli') console.log(describeService(service));
+      if (attempt === 1 && plan.initialGraph !== 'cli') console.log(describeService(service));
       if (attempt > 1 || !initialState) {
         await resetToInitialEmbeddingsWithHnsw(db);
         initialState = true;
