@@ -1,5 +1,5 @@
 import { clusteredVectors, seededRandom } from '../test/support/synthetic-vectors';
-import { Items, loadItems } from '../test/support/real-students';
+import { Items, itemsOfLargestTopics, loadItems } from '../test/support/real-students';
 
 export interface ItemSource {
   items: Items;
@@ -12,14 +12,19 @@ const SYNTHETIC_TOPICS = 512;
 const SYNTHETIC_ITEMS_PER_TOPIC = 40;
 const SYNTHETIC_DIMENSION = 384;
 
-/** The real items of `dir`, or (dir null) synthetic clustered items standing in for them. */
-export function loadItemSource(dir: string | null, seed: number): ItemSource {
-  if (dir) {
-    const items = loadItems(dir);
-    return { items, description: `real sentence embeddings: ${items.count} items x ${items.dimension} from ${dir}`, synthetic: false };
-  }
-  return { items: syntheticItems(seed), description: `SYNTHETIC clustered items (${SYNTHETIC_TOPICS} topics x ${SYNTHETIC_ITEMS_PER_TOPIC}): ../shared/data not found and no --vectors given`, synthetic: true };
+/**
+ * The real items of `dir`, or (dir null) synthetic clustered items standing in for them; with
+ * `topics`, only the items of the largest `topics` topics (students drawn from them are dense).
+ */
+export function loadItemSource(dir: string | null, seed: number, topics: number | null = null): ItemSource {
+  const source: ItemSource = dir
+    ? { items: loadItems(dir), description: `real sentence embeddings from ${dir}`, synthetic: false }
+    : { items: syntheticItems(seed), description: `SYNTHETIC clustered items (${SYNTHETIC_TOPICS} topics x ${SYNTHETIC_ITEMS_PER_TOPIC}): ../shared/data not found and no --vectors given`, synthetic: true };
+  if (topics === null) return { ...source, description: `${source.description}: ${source.items.count} items x ${source.items.dimension}` };
+  const items = itemsOfLargestTopics(source.items, topics);
+  return { ...source, items, description: `${source.description}: DENSE, the ${items.count} items of the ${topics} largest topics (x ${items.dimension})` };
 }
+
 
 /** One Gaussian cluster per topic, so StudentGenerator can follow the same recipe as on real items. */
 function syntheticItems(seed: number): Items {

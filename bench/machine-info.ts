@@ -39,3 +39,24 @@ function kafkaVersion(): string {
   const jar = fs.existsSync(libs) ? fs.readdirSync(libs).find((f) => /^kafka_[\d.]+-[\d.]+\.jar$/.test(f)) : undefined;
   return jar ? /-([\d.]+)\.jar$/.exec(jar)![1] : 'unknown';
 }
+
+export interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+/** The machine's CPU time so far (all cores, in clock ticks) from /proc/stat; null where there is none. */
+export function machineCpuTimes(): CpuTimes | null {
+  if (!fs.existsSync('/proc/stat')) return null;
+  const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
+}
+
+/** The share of all cores' time that was busy between two readings (every process on the machine). */
+export function busyShareBetween(start: CpuTimes | null, end: CpuTimes | null): number | null {
+  if (!start || !end || end.total === start.total) return null;
+  return (end.busy - start.busy) / (end.total - start.total);
+}
+

@@ -73,7 +73,7 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
     'Exact lists by brute force (exactTopK over the final vectors, Float32) for the students present at the end; compareWithExact with tolerance 1e-4. "missing n": lists that miss n of their exact neighbours.',
     '## Where the time goes (sustained phase)',
     table(
-      ['runner', 'batches', 'mean batch size', 'mean batch time', 'time per event', 'waiting for the graph lock', 'longest batch', 'WAL per event', 'lists repaired', 'pool refills'],
+      ['runner', 'batches', 'mean batch size', 'mean batch time', 'time per event', 'waiting for the graph lock', 'longest batch', 'WAL per event', 'lists repaired', 'pool refills', 'machine CPU busy'],
       services.map((x) => {
         const m = x.metrics.sustained;
         const batches = m.similarity_batch_duration_seconds_count;
@@ -88,10 +88,11 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
           `${f(x.throughput.walBytes / x.throughput.events / 1024, 0)} KB`,
           m.similarity_lists_repaired_total,
           m.similarity_pool_refills_total,
+          x.throughput.machineCpuBusy == null ? '-' : `${f(x.throughput.machineCpuBusy * 100, 0)}%`,
         ];
       }),
     ),
-    'Batch time is the worker\'s own (one graph transaction, its wait for the lock included); the longest batch is over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts.',
+    'Batch time is the worker\'s own (one graph transaction, its wait for the lock included); the longest batch is over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts. Machine CPU busy: the share of all cores\' time (/proc/stat) busy during the phase, every process included (PostgreSQL, Kafka, the bench\'s own writes).',
     ...services.flatMap((x) => [
       `${x.label}: the service's own reads (its repositories, not a copy) for one batch of ${x.profile.batchSize} students on the final state, timed alone:`,
       table(['step', 'ms', 'ms per student'], x.profile.stepsMs.map((p) => [p.step, f(p.ms), f(p.ms / x.profile.batchSize, 2)])),

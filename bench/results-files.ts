@@ -6,12 +6,17 @@ import { W1Results } from './w1-results';
 
 const FULL_SIZE = 100_000;
 
-/** Writes w1-<students>-<YYYYMMDD-HHMM>.{json,md,svg} and overwrites latest-quick.* or latest-full.* with the same. */
+/**
+ * Writes w1-<students>-<YYYYMMDD-HHMM>.{json,md,svg} and overwrites latest-quick.* or latest-full.*
+ * with the same; a dense run (--topics) is w1-dense<topics>-... and latest-dense.*.
+ */
 export function writeResults(results: W1Results, outDir: string): string[] {
   fs.mkdirSync(outDir, { recursive: true });
   const stamp = results.startedAt.replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
-  const name = `w1-${results.options.students}-${stamp}`;
-  const latest = results.options.students >= FULL_SIZE ? 'latest-full' : 'latest-quick';
+  const { students } = results.options;
+  const topics = results.options.topics ?? null;
+  const name = `w1-${topics === null ? '' : `dense${topics}-`}${students}-${stamp}`;
+  const latest = topics !== null ? 'latest-dense' : students >= FULL_SIZE ? 'latest-full' : 'latest-quick';
   const written: string[] = [];
   for (const base of [name, latest]) {
     const files = {

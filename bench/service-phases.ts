@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { applyUpstreamChanges } from './bench-database';
 import { allCommitted, BenchKafka } from './bench-kafka';
+import { busyShareBetween, machineCpuTimes } from './machine-info';
 import { DisturbedRunError } from './restartable-phase';
 import { LatencySummary, sleep, summarize } from '../scripts/lib/stats';
 import { StudentEvent } from './workload';
@@ -19,6 +20,8 @@ export interface ThroughputResult {
   publishSeconds: number;
   /** WAL written during the phase (the upstream row writes and their HNSW inserts included). */
   walBytes: number;
+  /** Share of the machine's CPU time (all cores, every process) that was busy during the phase; null without /proc/stat. */
+  machineCpuBusy: number | null;
 }
 
 /**
@@ -29,6 +32,7 @@ export interface ThroughputResult {
 export async function sustainedThroughput(db: Client, kafka: BenchKafka, events: Pick<StudentEvent, 'message' | 'change'>[]): Promise<ThroughputResult> {
   const walAtStart = await walPosition(db);
   const committedAtStart = await committedTotal(kafka).catch(() => 0);
+  const cpuAtStart = machineCpuTimes();
   const started = performance.now();
   let publishSeconds = 0;
   // Progress is best effort: a poll that fails (topic gone after an aborted run) is not an error.
@@ -46,8 +50,9 @@ export async function sustainedThroughput(db: Client, kafka: BenchKafka, events:
     clearInterval(progress);
   }
   const seconds = (performance.now() - started) / 1000;
+  const machineCpuBusy = busyShareBetween(cpuAtStart, machineCpuTimes());
   const walBytes = await walBytesSince(db, walAtStart);
-  return { events: events.length, seconds, eventsPerSecond: events.length / seconds, publishSeconds, walBytes };
+  return { events: events.length, seconds, eventsPerSecond: events.length / seconds, publishSeconds, walBytes, machineCpuBusy };
 }
 
 /** Every student's first event (its row is already written): the graph built by the worker, one first computation each. */

@@ -100,12 +100,12 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
     let firstComputations: ThroughputResult | null = null;
     if (plan.firstComputations.length > 0) {
       firstComputations = await sustainedThroughput(db, kafka, firstEvents(plan.firstComputations));
-      console.log(`  first computations: ${firstComputations.events} students in ${firstComputations.seconds.toFixed(1)} s = ${firstComputations.eventsPerSecond.toFixed(1)} events/s`);
+      console.log(`  first computations: ${firstComputations.events} students in ${firstComputations.seconds.toFixed(1)} s = ${firstComputations.eventsPerSecond.toFixed(1)} events/s${busy(firstComputations)}`);
       await plan.afterFirstComputations();
     }
     const before = await workerMetrics(workers);
     const throughput = await sustainedThroughput(db, kafka, stream.sustained);
-    console.log(`  sustained: ${throughput.events} events in ${throughput.seconds.toFixed(1)} s = ${throughput.eventsPerSecond.toFixed(1)} events/s, WAL ${(throughput.walBytes / throughput.events / 1024).toFixed(0)} KB per event`);
+    console.log(`  sustained: ${throughput.events} events in ${throughput.seconds.toFixed(1)} s = ${throughput.eventsPerSecond.toFixed(1)} events/s, WAL ${(throughput.walBytes / throughput.events / 1024).toFixed(0)} KB per event${busy(throughput)}`);
     const sustainedMetrics = metricsBetween(before, await workerMetrics(workers));
     const peakRssAfterSustainedBytes = Math.max(...workers.map((w) => w.peakRssBytes()));
     const latency = await fixedRateLatency(db, kafka, stream.latency, stream.latencyRate);
@@ -138,6 +138,10 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
     for (const worker of workers) await worker.stop();
     await kafka.close();
   }
+}
+
+function busy(phase: ThroughputResult): string {
+  return phase.machineCpuBusy === null ? '' : `, machine CPU ${(phase.machineCpuBusy * 100).toFixed(0)}% busy`;
 }
 
 /** The profile metrics of all workers: counters and sums added, the longest batch the largest. */

@@ -7,6 +7,8 @@ export interface W1Options {
   events: number;
   /** Directory with the real item vectors; null: the synthetic fallback. */
   vectors: string | null;
+  /** Only the items of this many largest topics: a dense stream. Null: all items. */
+  topics: number | null;
   seed: number;
   out: string;
   /** How many events baseline (a) runs (a prefix of the stream). */
@@ -42,6 +44,7 @@ export function parseW1Options(argv: string[]): W1Options {
     .option('--students <n>', 'students', positiveInteger, 100_000)
     .option('--events <n>', 'events of the sustained stream', positiveInteger, 20_000)
     .option('--vectors <dir>', 'directory with items-minilm-384.f16.npy and items-topic.u16.npy (default: ../shared/data)')
+    .option('--topics <n>', 'draw students from the items of the n largest topics only (a dense stream; default: all topics)', positiveInteger)
     .option('--seed <n>', 'seed of the students and events', positiveInteger, 20240601)
     .option('--out <dir>', 'where the results go', path.resolve(__dirname, 'results'))
     .option('--baseline-a-events <n>', 'events baseline (a) runs (default: all up to 20,000 students, else 1,000)', positiveInteger)
@@ -61,6 +64,7 @@ export function parseW1Options(argv: string[]): W1Options {
     students: o.students,
     events: o.events,
     vectors: o.vectors ? path.resolve(o.vectors) : defaultDataDir(),
+    topics: o.topics ?? null,
     seed: o.seed,
     out: path.resolve(o.out),
     baselineAEvents: o.baselineAEvents ?? (small ? o.events + latencyEvents : 1000),

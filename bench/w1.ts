@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const options = parseW1Options(process.argv);
   const startedAt = new Date().toISOString();
   const notes: string[] = [];
-  const source = loadItemSource(options.vectors, options.seed);
+  const source = loadItemSource(options.vectors, options.seed, options.topics);
   if (source.synthetic) {
     console.log(`\n!!! ${source.description}.\n!!! Figures from synthetic vectors are NOT comparable with the real-data ones.\n`);
     notes.push(`Vectors: ${source.description}.`);

@@ -138,6 +138,17 @@ export function loadItems(dir: string): Items {
   return { vectors: items.data, dimension, count, topics: topics.data };
 }
 
+/** The items whose topic is among the `count` largest (ties by topic number), in their order. */
+export function itemsOfLargestTopics(items: Items, count: number): Items {
+  const sizes = new Map<number, number>();
+  for (const topic of items.topics) sizes.set(topic, (sizes.get(topic) ?? 0) + 1);
+  const kept = new Set([...sizes].sort(([ta, a], [tb, b]) => b - a || ta - tb).slice(0, count).map(([topic]) => topic));
+  const rows = [...items.topics.keys()].filter((row) => kept.has(items.topics[row]));
+  const vectors = new Float32Array(rows.length * items.dimension);
+  rows.forEach((row, i) => vectors.set(items.vectors.subarray(row * items.dimension, (row + 1) * items.dimension), i * items.dimension));
+  return { vectors, dimension: items.dimension, count: rows.length, topics: Uint16Array.from(rows, (row) => items.topics[row]) };
+}
+
 /** ../shared/data next to the repository, or null when the data is not there. */
 export function defaultDataDir(): string | null {
   const dir = path.resolve(__dirname, '..', '..', '..', 'shared', 'data');

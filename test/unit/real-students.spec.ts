@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { defaultDataDir, float16ToFloat32, Items, loadItems, readNpy, Student, StudentGenerator } from '../support/real-students';
+import { defaultDataDir, float16ToFloat32, Items, itemsOfLargestTopics, loadItems, readNpy, Student, StudentGenerator } from '../support/real-students';
 import { gaussian, normalize, seededRandom } from '../support/synthetic-vectors';
 
 function npyBytes(descr: string, shape: number[], data: Buffer, fortranOrder = false): Buffer {
@@ -180,6 +180,24 @@ describe('StudentGenerator', () => {
     for (let i = 0; i < 10; i++) student = generator.readBook(student);
     expect(student.books.length).toBeGreaterThanOrEqual(13);
     expect(norm(student.vector)).toBeCloseTo(1, 9);
+  });
+});
+
+describe('itemsOfLargestTopics', () => {
+  // Topic sizes: 7 -> 3 items, 2 -> 2, 5 -> 2 (ties with 2, the larger number), 9 -> 1.
+  const topics = [7, 2, 5, 7, 9, 2, 7, 5];
+  const items: Items = { vectors: Float32Array.from(topics.flatMap((_, row) => [row, -row])), dimension: 2, count: topics.length, topics: Uint16Array.from(topics) };
+
+  it('keeps the items of the largest topics, in their order, with their own vectors', () => {
+    const kept = itemsOfLargestTopics(items, 2);
+    expect(Array.from(kept.topics)).toEqual([7, 2, 7, 2, 7]);
+    expect(kept.count).toBe(5);
+    expect(Array.from(kept.vectors)).toEqual([0, -0, 1, -1, 3, -3, 5, -5, 6, -6]);
+  });
+
+  it('breaks ties between equal topics by the smaller topic number, and keeps everything when asked for more topics than there are', () => {
+    expect(Array.from(itemsOfLargestTopics(items, 3).topics)).toEqual([7, 2, 5, 7, 2, 7, 5]);
+    expect(itemsOfLargestTopics(items, 10).count).toBe(items.count);
   });
 });
 
