@@ -9,16 +9,17 @@ const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((
 
 /**
  * A dense cluster (every degree from -10 to 10) and one student X 40 degrees away, whose pool
- * holds the cluster's edge. A newcomer at 9.5 degrees belongs in X's pool (30.5 degrees from X,
- * nearer than X's third, the cluster point at 8), yet X is not among the newcomer's own nearest:
- * the forward search never offers it to X. Its seeds (its nearest, which X's pool holds) do.
+ * holds the cluster's edge. A student arriving at 9.5 degrees belongs in X's pool (30.5 degrees
+ * from X, nearer than X's third, the cluster point at 8), yet X is not among its own nearest:
+ * the forward search never offers it to X. Its seeds (its nearest, which X's pool holds) do,
+ * whether it is a newcomer or jumped there from the far side (200 degrees, where no one is).
  */
 describe('index mode: a newcomer in a dense region is offered to the pools that hold its nearest', () => {
   let env: TestEnvironment;
 
   afterEach(() => env.tearDown());
 
-  async function graphAfterNewcomer(reverseSeeds: number): Promise<string[]> {
+  async function graphAfterArrival(reverseSeeds: number, arrival: 'newcomer' | 'jump'): Promise<string[]> {
     env = new TestEnvironment({
       CANDIDATE_SEARCH: 'index',
       MAX_NEIGHBORS: String(K),
@@ -33,14 +34,16 @@ describe('index mode: a newcomer in a dense region is offered to the pools that 
     try {
       const vectors = new Map<string, number[]>([['x', at(40)]]);
       for (let degree = -10; degree <= 10; degree++) vectors.set(`d${degree}`, at(degree));
-      const event = (studentId: string) => ({ studentId, eventId: randomUUID(), version: 1, op: 'upsert' as const });
+      if (arrival === 'jump') vectors.set('arrival', at(200));
+      const event = (studentId: string, version = 1) => ({ studentId, eventId: randomUUID(), version, op: 'upsert' as const });
       await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
-      await service.applyEvents([...vectors.keys()].map(event));
+      await service.applyEvents([...vectors.keys()].map((id) => event(id)));
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
 
-      vectors.set('newcomer', at(9.5));
-      await env.writeEmbeddings([{ studentId: 'newcomer', vector: vectors.get('newcomer')!, version: 1 }]);
-      await service.applyEvents([event('newcomer')]);
+      const version = arrival === 'jump' ? 2 : 1;
+      vectors.set('arrival', at(9.5));
+      await env.writeEmbeddings([{ studentId: 'arrival', vector: vectors.get('arrival')!, version }]);
+      await service.applyEvents([event('arrival', version)]);
       return await graphViolations(env, vectors, K, THRESHOLD);
     } finally {
       await module.close();
@@ -48,12 +51,16 @@ describe('index mode: a newcomer in a dense region is offered to the pools that 
   }
 
   it('without seeds, X misses the newcomer (the limit the seeds address)', async () => {
-    const violations = await graphAfterNewcomer(0);
+    const violations = await graphAfterArrival(0, 'newcomer');
     expect(violations.length).toBeGreaterThan(0);
     expect(violations.filter((v) => !v.startsWith('x: '))).toEqual([]);
   });
 
-  it('with seeds, every list is exact', async () => {
-    expect(await graphAfterNewcomer(2)).toEqual([]);
+  it('with seeds, every list is exact after a newcomer', async () => {
+    expect(await graphAfterArrival(2, 'newcomer')).toEqual([]);
+  });
+
+  it('with seeds, every list is exact after a student jumped into the cluster', async () => {
+    expect(await graphAfterArrival(2, 'jump')).toEqual([]);
   });
 });
