@@ -41,7 +41,7 @@ export const configSchema = z
     REVERSE_CANDIDATES: integer(1, 10000).default(60),
     REVERSE_SEEDS: integer(0, 1000).default(3),
     VECTOR_INDEX: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
-    HNSW_EF_SEARCH: integer(1, 1000).default(150),
+    HNSW_EF_SEARCH: integer(1, 1000).default(300),
     IVFFLAT_PROBES: integer(1, 100000).optional(),
     BATCH_MAX_EVENTS: integer(1, 100000).default(500),
     KAFKA_SESSION_TIMEOUT_MS: integer(6000, 300000).default(30000),
