@@ -94,16 +94,20 @@ export class NeighborPoolRepository {
    */
   async reverseOffersThroughSeeds(db: EntityManager, seeds: { candidateId: string; seedId: string; reach: number }[], threshold: number): Promise<PoolOffer[]> {
     if (seeds.length === 0) return [];
+    // The candidates' vectors are read once; each pool owner's vector by its key. Joined
+    // directly, the planner sorted thousands of whole vectors for a merge join.
     const rows: { student_id: string; candidate_id: string; similarity: number }[] = await db.query(
-      `SELECT c.owner AS student_id, c.candidate_id, 1 - (x.vec <=> y.vec) AS similarity
-         FROM (SELECT DISTINCT s.candidate_id, e.owner, greatest($4::float8, coalesce(p.bound_similarity, $4::float8)) AS bound
-                 FROM unnest($1::text[], $2::text[], $3::float8[]) AS s(candidate_id, seed_id, reach)
-                 JOIN student_pool_entries e ON e.member = s.seed_id
-                 JOIN student_neighbor_pools p ON p.student_id = e.owner
-                WHERE e.owner <> s.candidate_id AND coalesce(p.bound_similarity, $4::float8) <= s.reach) c
-         JOIN student_embeddings x ON x.student_id = c.owner
-         JOIN student_embeddings y ON y.student_id = c.candidate_id
-        WHERE (x.vec <=> y.vec) <= 1 - c.bound`,
+      `WITH c AS MATERIALIZED (
+         SELECT DISTINCT s.candidate_id, e.owner, greatest($4::float8, coalesce(p.bound_similarity, $4::float8)) AS bound
+           FROM unnest($1::text[], $2::text[], $3::float8[]) AS s(candidate_id, seed_id, reach)
+           JOIN student_pool_entries e ON e.member = s.seed_id
+           JOIN student_neighbor_pools p ON p.student_id = e.owner
+          WHERE e.owner <> s.candidate_id AND coalesce(p.bound_similarity, $4::float8) <= s.reach),
+       y AS MATERIALIZED (SELECT student_id, vec FROM student_embeddings WHERE student_id = ANY($1::text[]))
+       SELECT c.owner AS student_id, c.candidate_id, 1 - d.distance AS similarity
+         FROM c JOIN y ON y.student_id = c.candidate_id
+         CROSS JOIN LATERAL (SELECT (SELECT x.vec FROM student_embeddings x WHERE x.student_id = c.owner) <=> y.vec AS distance) d
+        WHERE d.distance <= 1 - c.bound`,
       [seeds.map((s) => s.candidateId), seeds.map((s) => s.seedId), seeds.map((s) => s.reach), threshold],
     );
     return rows.map((r) => ({ studentId: r.student_id, candidate: { studentId: r.candidate_id, similarity: Number(r.similarity) } }));

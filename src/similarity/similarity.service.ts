@@ -11,7 +11,7 @@ import { EmbeddingRepository } from './embedding.repository';
 import { coalesceByStudent } from './graph/coalesce-events';
 import { decideEvent, EmbeddingState, EventDecision } from './graph/event-decision';
 import { Neighbor } from './graph/neighbor';
-import { landedElsewhere, listChange, NeighborPool, offerEnters, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
+import { listChange, NeighborPool, offerEnters, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
 import { PoolOffer, PoolSettings, repairPools } from './graph/repair-pools';
 import { GraphChangeLogRepository } from './graph-change-log.repository';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
@@ -133,8 +133,7 @@ export class SimilarityService {
     const change = { moved, removed, ids: new Set([...moved, ...removed].map((e) => e.studentId)) };
     const { freshPools, nearest, catchUpOffers } = await this.freshPools(db, moved, states, ahead);
     await this.changeLog.record(db, [...change.ids]);
-    const ownBefore = await this.pools.load(db, moved.map((e) => e.studentId));
-    const { affected, offers } = await this.findOffers(db, change, nearest, ownBefore);
+    const { affected, offers } = await this.findOffers(db, change, nearest);
     offers.push(...catchUpOffers);
     const repaired = await this.repairAffected(db, affected, change.ids, offers);
 
@@ -158,6 +157,7 @@ export class SimilarityService {
         repairedLists.push({ studentId, eventId: eventOf.get(cause)!, upserts, removals });
       }
     }
+    const ownBefore = await this.pools.load(db, moved.map((e) => e.studentId));
     await this.pools.save(db, poolsToSave, new Map([...affected, ...ownBefore]));
     await this.pools.delete(db, removed.map((e) => e.studentId));
     await this.similarities.replaceLists(db, lists);
@@ -205,9 +205,9 @@ export class SimilarityService {
    * that held it, and a moved one is offered back at its new similarity; a moved student is also
    * offered to every pool it may newly enter, found exactly (a scan against every pool's bound)
    * or from its own nearest (cosine is symmetric, so most reverse neighbours are forward ones)
-   * and, for a student that landed somewhere new, from the pools holding its nearest (seeds).
+   * and from the pools that hold its nearest (seeds).
    */
-  private async findOffers(db: EntityManager, change: { moved: EmbeddingEvent[]; ids: Set<string> }, nearest: Map<string, Neighbor[]>, ownBefore: Map<string, NeighborPool>) {
+  private async findOffers(db: EntityManager, change: { moved: EmbeddingEvent[]; ids: Set<string> }, nearest: Map<string, Neighbor[]>) {
     const changedIds = [...change.ids];
     const movedIds = change.moved.map((e) => e.studentId);
     const affected = await this.pools.loadHolding(db, changedIds);
@@ -224,9 +224,7 @@ export class SimilarityService {
       for (const [movedId, found] of nearest) {
         for (const n of found) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
       }
-      const { k } = this.settings;
-      const landed = [...nearest].filter(([id, found]) => landedElsewhere(ownBefore.get(id), found, k));
-      const seeds = landed.flatMap(([candidateId, found]) =>
+      const seeds = [...nearest].flatMap(([candidateId, found]) =>
         found.slice(0, this.config.graph.reverseSeeds).map((n) => ({ candidateId, seedId: n.studentId, reach: found[found.length - 1].similarity })),
       );
       offers.push(...(await this.pools.reverseOffersThroughSeeds(db, seeds, this.settings.threshold)));

@@ -1,5 +1,5 @@
 import { Neighbor } from '../../src/similarity/graph/neighbor';
-import { landedElsewhere, listChange, NeighborPool, offerToPool, poolChange, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
+import { listChange, NeighborPool, offerToPool, poolChange, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
 import { repairPools } from '../../src/similarity/graph/repair-pools';
 import { topOf } from '../support/oracle';
 import { seededRandom } from '../support/synthetic-vectors';
@@ -157,26 +157,3 @@ describe('poolChange', () => {
     expect(poolChange(null, before)).toEqual({ replaced: true, upserts: before.entries, removals: [], boundChanged: true });
   });
 });
-
-describe('landedElsewhere', () => {
-  const before: NeighborPool = { entries: [n('a', 0.9), n('b', 0.8), n('c', 0.7), n('d', 0.6), n('e', 0.5)], bound: n('e', 0.5) };
-
-  it('a student without a previous pool landed somewhere new', () => {
-    expect(landedElsewhere(undefined, [n('a', 0.9)], 4)).toBe(true);
-  });
-
-  it('a drift that keeps half of the top k or more did not', () => {
-    expect(landedElsewhere(before, [n('a', 0.95), n('x', 0.9), n('b', 0.85), n('y', 0.8)], 4)).toBe(false);
-  });
-
-  it('a jump that keeps fewer than half of the top k did, and only the top k of each side counts', () => {
-    expect(landedElsewhere(before, [n('x', 0.9), n('y', 0.85), n('a', 0.8), n('z', 0.7), n('b', 0.6)], 4)).toBe(true);
-    expect(landedElsewhere(before, [n('x', 0.9), n('y', 0.85), n('e', 0.8), n('d', 0.7)], 4)).toBe(true);
-  });
-
-  it('a student with few neighbours is judged on the ones it has', () => {
-    expect(landedElsewhere(before, [n('a', 0.9)], 4)).toBe(false);
-    expect(landedElsewhere(before, [n('x', 0.9)], 4)).toBe(true);
-  });
-});
-

@@ -90,15 +90,3 @@ export function poolChange(before: NeighborPool | null, after: NeighborPool): { 
   if (before === null) return { replaced: true, upserts: after.entries, removals: [], boundChanged: true };
   return { replaced: false, ...listChange(before.entries, after.entries), boundChanged: !sameNeighbor(before.bound, after.bound) };
 }
-
-/**
- * Whether a moved student landed somewhere new: it had no pool, or fewer than half of its new
- * top-k were in its previous top-k. After a small drift, the pools that held the student are the
- * ones it may enter again; after a jump, they are not.
- */
-export function landedElsewhere(previous: NeighborPool | undefined, nearest: Neighbor[], k: number): boolean {
-  if (!previous) return true;
-  const before = new Set(publicNeighbors(previous, k).map((n) => n.studentId));
-  const kept = nearest.slice(0, k).filter((n) => before.has(n.studentId)).length;
-  return kept * 2 < Math.min(k, nearest.length);
-}
