@@ -39,7 +39,7 @@ export const configSchema = z
     EMBEDDING_DIM: integer(1, 16000).default(384),
     CANDIDATE_SEARCH: z.enum(['exact', 'index']).default('index'),
     REVERSE_CANDIDATES: integer(1, 10000).default(60),
-    REVERSE_SEEDS: integer(0, 1000).default(3),
+    REVERSE_SEEDS: integer(0, 1000).default(5),
     VECTOR_INDEX: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
     HNSW_EF_SEARCH: integer(1, 1000).default(300),
     IVFFLAT_PROBES: integer(1, 100000).optional(),
