@@ -25,7 +25,6 @@ export function loadItemSource(dir: string | null, seed: number, topics: number 
   return { ...source, items, description: `${source.description}: DENSE, the ${items.count} items of the ${topics} largest topics (x ${items.dimension})` };
 }
 
-
 /** One Gaussian cluster per topic, so StudentGenerator can follow the same recipe as on real items. */
 function syntheticItems(seed: number): Items {
   const random = seededRandom(seed ^ 0x5eed);

@@ -59,4 +59,3 @@ export function busyShareBetween(start: CpuTimes | null, end: CpuTimes | null): 
   if (!start || !end || end.total === start.total) return null;
   return (end.busy - start.busy) / (end.total - start.total);
 }
-

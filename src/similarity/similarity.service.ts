@@ -258,4 +258,3 @@ export class SimilarityService {
     else this.logger.info({ ...fields, storedVersion: decision.storedVersion, eventVersion: event.version }, 'stale event ignored');
   }
 }
-

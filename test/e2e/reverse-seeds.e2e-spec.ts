@@ -14,7 +14,7 @@ const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((
  * the forward search never offers it to X. Its seeds (its nearest, which X's pool holds) do,
  * whether it is a newcomer or jumped there from the far side (200 degrees, where no one is).
  */
-describe('index mode: a newcomer in a dense region is offered to the pools that hold its nearest', () => {
+describe('index mode: a student arriving in a dense region is offered to the pools that hold its nearest', () => {
   let env: TestEnvironment;
 
   afterEach(() => env.tearDown());
