@@ -38,7 +38,7 @@ export const configSchema = z
     NEIGHBOR_RESERVE: integer(0, 1000).default(5),
     EMBEDDING_DIM: integer(1, 16000).default(384),
     CANDIDATE_SEARCH: z.enum(['exact', 'index']).default('index'),
-    REVERSE_CANDIDATES: integer(1, 10000).default(60),
+    REVERSE_CANDIDATES: integer(1, 10000).default(150),
     REVERSE_SEEDS: integer(0, 1000).default(5),
     VECTOR_INDEX: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
     HNSW_EF_SEARCH: integer(1, 1000).default(300),
@@ -112,7 +112,7 @@ export interface AppConfig {
     maxNeighbors: number;
     reserve: number;
     candidateSearch: 'exact' | 'index';
-    /** Index mode: how many of a moved student's nearest others are offered it (reverse repair). */
+    /** Index mode: how far a moved student's search reaches; beyond its pool, the nearest whose pools it may enter are offered it (reverse repair). */
     reverseCandidates: number;
     /** Index mode: a moved student is also offered to the pools that hold any of its this many nearest. */
     reverseSeeds: number;

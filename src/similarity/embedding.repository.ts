@@ -10,6 +10,14 @@ export interface Queryable {
 }
 
 
+/** A moved student's search: its own pool's candidates, and the pools further out it may enter. */
+export interface NearestAndEntering {
+  /** Most similar first: the nearest up to the pool's size, then only those whose pool it may enter. */
+  neighbors: Neighbor[];
+  /** The similarity of the last student the search reached: pools whose owner it reached were checked. */
+  reach: number;
+}
+
 export interface NeighborSearch {
   /** How many neighbours to return per student, at most. */
   limit: number;
@@ -47,6 +55,26 @@ export class EmbeddingRepository {
     const rows: { student_id: string; neighbor_id: string; similarity: number }[] = await db.query(nearestSql(search.mode), [studentIds, search.limit, search.threshold]);
     const result = new Map<string, Neighbor[]>(studentIds.map((id) => [id, []]));
     for (const row of rows) result.get(row.student_id)!.push({ studentId: row.neighbor_id, similarity: Number(row.similarity) });
+    return result;
+  }
+
+  /**
+   * Index mode, for moved students: the nearest `search.limit` others, of which only the first
+   * `poolSize` and those whose stored pool the student may enter (its similarity ranks at or
+   * before the pool's bound, or the pool is complete) come back. The bound check runs here, next
+   * to the index, so a search can reach far for reverse neighbours without sending every row to
+   * the service; it reads bounds in the caller's snapshot, so the caller checks them again
+   * under the graph lock.
+   */
+  async nearestAndEntering(db: EntityManager, studentIds: string[], search: NeighborSearch, poolSize: number): Promise<Map<string, NearestAndEntering>> {
+    const result = new Map<string, NearestAndEntering>(studentIds.map((id) => [id, { neighbors: [], reach: search.threshold }]));
+    if (studentIds.length === 0) return result;
+    const rows: { student_id: string; neighbor_id: string; similarity: number; reach: number }[] = await db.query(nearestAndEnteringSql(), [studentIds, search.limit, search.threshold, poolSize]);
+    for (const row of rows) {
+      const found = result.get(row.student_id)!;
+      found.neighbors.push({ studentId: row.neighbor_id, similarity: Number(row.similarity) });
+      found.reach = Number(row.reach);
+    }
     return result;
   }
 
@@ -128,4 +156,23 @@ function nearestSql(mode: NeighborSearch['mode']): string {
                ORDER BY ${order}
                LIMIT $2
             ) n`;
+}
+
+/** The index search of nearestSql, ranked, with each row beyond the pool's size kept only where it may enter the owner's pool. */
+function nearestAndEnteringSql(): string {
+  const query = '(SELECT vec FROM student_embeddings WHERE student_id = q.id)';
+  return `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity, n.reach
+            FROM unnest($1::text[]) AS q(id)
+            CROSS JOIN LATERAL (
+              SELECT s.student_id, s.similarity, row_number() OVER (ORDER BY s.distance, s.student_id) AS rank, min(s.similarity) OVER () AS reach
+                FROM (SELECT e.student_id, e.vec <=> ${query} AS distance, 1 - (e.vec <=> ${query}) AS similarity
+                        FROM student_embeddings e
+                       WHERE e.student_id <> q.id
+                         AND (e.vec <=> ${query}) <= 1 - $3::float8
+                       ORDER BY e.vec <=> ${query}
+                       LIMIT $2) s
+            ) n
+            LEFT JOIN student_neighbor_pools p ON p.student_id = n.student_id
+           WHERE n.rank <= $4 OR (p.student_id IS NOT NULL AND n.similarity >= greatest($3::float8, coalesce(p.bound_similarity, $3::float8)))
+           ORDER BY q.id, n.rank`;
 }

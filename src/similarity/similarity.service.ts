@@ -7,12 +7,11 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { EmbeddingEvent } from './dto/embedding-event';
 import { Rejection, unusableEmbedding } from './rejections';
-import { EmbeddingRepository } from './embedding.repository';
+import { EmbeddingRepository, NearestAndEntering } from './embedding.repository';
 import { coalesceByStudent } from './graph/coalesce-events';
 import { decideEvent, EmbeddingState, EventDecision } from './graph/event-decision';
-import { Neighbor } from './graph/neighbor';
 import { listChange, NeighborPool, offerEnters, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
-import { PoolOffer, PoolSettings, repairPools } from './graph/repair-pools';
+import { PoolOffer, PoolSettings, refineFreshPools, repairPools } from './graph/repair-pools';
 import { GraphChangeLogRepository } from './graph-change-log.repository';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
 import { NeighborListChange, NeighborListWrite, SimilarityRepository } from './similarity.repository';
@@ -33,7 +32,7 @@ export interface SearchAhead {
   position: number;
   /** Each searched student's embedding version as searched. */
   versions: Map<string, number>;
-  nearest: Map<string, Neighbor[]>;
+  nearest: Map<string, NearestAndEntering>;
 }
 
 /**
@@ -114,7 +113,7 @@ export class SimilarityService {
     const position = await this.changeLog.position(db);
     const states = await this.embeddings.loadStates(db, latest.map((e) => e.studentId), this.config.vectors.dimension);
     const moving = latest.filter((e) => decideEvent(e, states.get(e.studentId)).action === 'recompute').map((e) => e.studentId);
-    const nearest = await this.embeddings.nearest(db, moving, this.search());
+    const nearest = await this.searchMoved(db, moving);
     return { position, versions: new Map(moving.map((id) => [id, states.get(id)!.version])), nearest };
   }
 
@@ -131,10 +130,12 @@ export class SimilarityService {
     const leaving = decided.filter((d) => d.decision.action === 'remove' && d.decision.deleteEmbedding);
     await this.embeddings.deleteUpTo(db, leaving.map(({ event }) => ({ studentId: event.studentId, version: event.version! })));
     const change = { moved, removed, ids: new Set([...moved, ...removed].map((e) => e.studentId)) };
-    const { freshPools, nearest, catchUpOffers } = await this.freshPools(db, moved, states, ahead);
+    const searched = await this.freshPools(db, moved, states, ahead);
+    const { nearest, catchUpOffers } = searched;
     await this.changeLog.record(db, [...change.ids]);
     const { affected, offers } = await this.findOffers(db, change, nearest);
     offers.push(...catchUpOffers);
+    const freshPools = refineFreshPools(searched.freshPools, offers, new Set(removed.map((e) => e.studentId)), this.settings);
     const repaired = await this.repairAffected(db, affected, change.ids, offers);
 
     const eventOf = new Map([...moved, ...removed].map((e) => [e.studentId, e.eventId]));
@@ -165,11 +166,18 @@ export class SimilarityService {
     return { decided, repairedLists: repairedLists.length, refills: repaired.refills };
   }
 
-  /** In index mode the search reaches further than the pool: its results are also the candidates for reverse repair. */
-  private search() {
+  /**
+   * The moved students' own searches. In index mode the search reaches further than the pool:
+   * beyond it, the students whose pools the moved one may enter are the candidates for reverse repair.
+   */
+  private async searchMoved(db: EntityManager, studentIds: string[]): Promise<Map<string, NearestAndEntering>> {
     const { capacity, threshold } = this.settings;
-    const mode = this.config.graph.candidateSearch;
-    return { limit: mode === 'exact' ? capacity : Math.max(capacity, this.config.graph.reverseCandidates), threshold, mode };
+    if (this.config.graph.candidateSearch === 'exact') {
+      const found = await this.embeddings.nearest(db, studentIds, { limit: capacity, threshold, mode: 'exact' });
+      return new Map([...found].map(([id, neighbors]) => [id, { neighbors, reach: neighbors[neighbors.length - 1]?.similarity ?? threshold }]));
+    }
+    const search = { limit: Math.max(capacity, this.config.graph.reverseCandidates), threshold, mode: 'index' as const };
+    return this.embeddings.nearestAndEntering(db, studentIds, search, capacity);
   }
 
   /**
@@ -187,14 +195,14 @@ export class SimilarityService {
     const others = [...(changedSince ?? [])].filter((id) => !movedIds.has(id));
     const othersSet = new Set(others);
     const searched = [...movedIds].filter(current);
-    const nearest = new Map(searched.map((id) => [id, ahead.nearest.get(id)!.filter((n) => !othersSet.has(n.studentId))]));
-    const searchedPools = new Map(searched.map((id) => [id, poolFromSearch(ahead.nearest.get(id)!, capacity, threshold)]));
+    const nearest = new Map(searched.map((id) => [id, { ...ahead.nearest.get(id)!, neighbors: ahead.nearest.get(id)!.neighbors.filter((n) => !othersSet.has(n.studentId)) }]));
+    const searchedPools = new Map(searched.map((id) => [id, poolFromSearch(ahead.nearest.get(id)!.neighbors, capacity, threshold)]));
     const pairs = await this.pools.catchUpPairs(db, searched.map((id) => ({ studentId: id, reach: searchedPools.get(id)!.bound?.similarity ?? threshold })), others, threshold);
     const caughtUp = repairPools(searchedPools, othersSet, pairs.map((p) => ({ studentId: p.studentId, candidate: { studentId: p.otherId, similarity: p.similarity } })), this.settings);
     const searchAgain = [...movedIds].filter((id) => !current(id) || caughtUp.get(id)!.needsRefill);
-    for (const [id, found] of await this.embeddings.nearest(db, searchAgain, this.search())) nearest.set(id, found);
+    for (const [id, found] of await this.searchMoved(db, searchAgain)) nearest.set(id, found);
     const freshPools = new Map(
-      [...movedIds].map((id) => [id, caughtUp.has(id) && !caughtUp.get(id)!.needsRefill ? caughtUp.get(id)!.pool : poolFromSearch(nearest.get(id) ?? [], capacity, threshold)]),
+      [...movedIds].map((id) => [id, caughtUp.has(id) && !caughtUp.get(id)!.needsRefill ? caughtUp.get(id)!.pool : poolFromSearch(nearest.get(id)?.neighbors ?? [], capacity, threshold)]),
     );
     const catchUpOffers: PoolOffer[] = pairs.map((p) => ({ studentId: p.otherId, candidate: { studentId: p.studentId, similarity: p.similarity } }));
     return { freshPools, nearest, catchUpOffers };
@@ -207,7 +215,7 @@ export class SimilarityService {
    * or from its own nearest (cosine is symmetric, so most reverse neighbours are forward ones)
    * and from the pools that hold its nearest (seeds).
    */
-  private async findOffers(db: EntityManager, change: { moved: EmbeddingEvent[]; ids: Set<string> }, nearest: Map<string, Neighbor[]>) {
+  private async findOffers(db: EntityManager, change: { moved: EmbeddingEvent[]; ids: Set<string> }, nearest: Map<string, NearestAndEntering>) {
     const changedIds = [...change.ids];
     const movedIds = change.moved.map((e) => e.studentId);
     const affected = await this.pools.loadHolding(db, changedIds);
@@ -221,11 +229,11 @@ export class SimilarityService {
     if (this.config.graph.candidateSearch === 'exact') {
       offers.push(...(await this.pools.exactReverseOffers(db, movedIds, changedIds, this.settings.threshold)));
     } else {
-      for (const [movedId, found] of nearest) {
-        for (const n of found) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
+      for (const [movedId, { neighbors }] of nearest) {
+        for (const n of neighbors) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
       }
-      const seeds = [...nearest].flatMap(([candidateId, found]) =>
-        found.slice(0, this.config.graph.reverseSeeds).map((n) => ({ candidateId, seedId: n.studentId, reach: found[found.length - 1].similarity })),
+      const seeds = [...nearest].flatMap(([candidateId, { neighbors, reach }]) =>
+        neighbors.slice(0, this.config.graph.reverseSeeds).map((n) => ({ candidateId, seedId: n.studentId, reach })),
       );
       offers.push(...(await this.pools.reverseOffersThroughSeeds(db, seeds, this.settings.threshold)));
     }

@@ -19,12 +19,12 @@ describe('index mode: a student arriving in a dense region is offered to the poo
 
   afterEach(() => env.tearDown());
 
-  async function graphAfterArrival(reverseSeeds: number, arrival: 'newcomer' | 'jump'): Promise<string[]> {
+  async function graphAfterArrival(reverseSeeds: number, arrival: 'newcomer' | 'jump', reverseCandidates = 1): Promise<string[]> {
     env = new TestEnvironment({
       CANDIDATE_SEARCH: 'index',
       MAX_NEIGHBORS: String(K),
       NEIGHBOR_RESERVE: '1',
-      REVERSE_CANDIDATES: '1',
+      REVERSE_CANDIDATES: String(reverseCandidates),
       REVERSE_SEEDS: String(reverseSeeds),
       SIMILARITY_THRESHOLD: String(THRESHOLD),
       EMBEDDING_DIM: '3',
@@ -54,6 +54,10 @@ describe('index mode: a student arriving in a dense region is offered to the poo
     const violations = await graphAfterArrival(0, 'newcomer');
     expect(violations.length).toBeGreaterThan(0);
     expect(violations.filter((v) => !v.startsWith('x: '))).toEqual([]);
+  });
+
+  it('without seeds, a search reaching past the cluster (X ranks 22nd) offers the newcomer to X', async () => {
+    expect(await graphAfterArrival(0, 'newcomer', 25)).toEqual([]);
   });
 
   it('with seeds, every list is exact after a newcomer', async () => {

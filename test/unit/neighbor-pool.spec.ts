@@ -1,6 +1,6 @@
 import { Neighbor } from '../../src/similarity/graph/neighbor';
 import { listChange, NeighborPool, offerToPool, poolChange, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
-import { repairPools } from '../../src/similarity/graph/repair-pools';
+import { refineFreshPools, repairPools } from '../../src/similarity/graph/repair-pools';
 import { topOf } from '../support/oracle';
 import { seededRandom } from '../support/synthetic-vectors';
 
@@ -125,6 +125,30 @@ describe('repairPools', () => {
         expect(publicNeighbors(pools.get(x)!, K)).toEqual(exactTop(x, K));
       }
     }
+  });
+});
+
+describe('refineFreshPools', () => {
+  const settings = { k: 2, capacity: 3, threshold: 0.1 };
+
+  it("puts a student the search missed into a moved student's pool when an offer scored the pair", () => {
+    const fresh = new Map([['a', { entries: [n('b', 0.9), n('c', 0.5), n('d', 0.4)], bound: n('d', 0.4) }]]);
+    const refined = refineFreshPools(fresh, [{ studentId: 'x', candidate: n('a', 0.8) }], new Set(), settings).get('a')!;
+    expect(refined).toEqual({ entries: [n('b', 0.9), n('x', 0.8), n('c', 0.5)], bound: n('d', 0.4) });
+  });
+
+  it('leaves a pool alone when the scored student ranks after its bound, or is already in it', () => {
+    const start = { entries: [n('b', 0.9), n('c', 0.5)], bound: n('c', 0.5) };
+    const offers = [{ studentId: 'x', candidate: n('a', 0.3) }, { studentId: 'b', candidate: n('a', 0.9) }];
+    expect(refineFreshPools(new Map([['a', start]]), offers, new Set(), settings).get('a')).toEqual(start);
+  });
+
+  it('never adds a removed student, nor a student to its own pool, nor touches pools that were not searched', () => {
+    const start = { entries: [n('b', 0.9)], bound: null };
+    const offers = [{ studentId: 'gone', candidate: n('a', 0.8) }, { studentId: 'a', candidate: n('a', 1) }, { studentId: 'a', candidate: n('y', 0.7) }];
+    const refined = refineFreshPools(new Map([['a', start]]), offers, new Set(['gone']), settings);
+    expect(refined.get('a')).toEqual(start);
+    expect(refined.has('y')).toBe(false);
   });
 });
 

@@ -49,3 +49,28 @@ export function repairPools(
   }
   return repaired;
 }
+
+/**
+ * The moved students' fresh pools, with every pair the batch scored offered back the other way:
+ * an offer of moved student A to X's pool is also X offered to A's pool at the same similarity
+ * (cosine is symmetric). Where the index search missed X, this puts it back; in exact mode the
+ * pools are already exact and nothing changes. Candidates already in a pool, and the `removed`
+ * students, are skipped.
+ */
+export function refineFreshPools(fresh: ReadonlyMap<string, NeighborPool>, offers: PoolOffer[], removed: ReadonlySet<string>, settings: PoolSettings): Map<string, NeighborPool> {
+  const candidatesOf = new Map<string, Map<string, Neighbor>>();
+  for (const { studentId, candidate } of offers) {
+    if (!fresh.has(candidate.studentId) || studentId === candidate.studentId || removed.has(studentId)) continue;
+    if (!candidatesOf.has(candidate.studentId)) candidatesOf.set(candidate.studentId, new Map());
+    candidatesOf.get(candidate.studentId)!.set(studentId, { studentId, similarity: candidate.similarity });
+  }
+  const refined = new Map(fresh);
+  for (const [owner, candidates] of candidatesOf) {
+    let pool = fresh.get(owner)!;
+    const present = new Set(pool.entries.map((n) => n.studentId));
+    const sorted = [...candidates.values()].filter((c) => !present.has(c.studentId)).sort((x, y) => (x.studentId < y.studentId ? -1 : 1));
+    for (const candidate of sorted) pool = offerToPool(pool, candidate, settings.capacity, settings.threshold);
+    refined.set(owner, pool);
+  }
+  return refined;
+}
