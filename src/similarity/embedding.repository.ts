@@ -16,6 +16,11 @@ export interface NearestAndEntering {
   neighbors: Neighbor[];
   /** The similarity of the last student the search reached: pools whose owner it reached were checked. */
   reach: number;
+  /**
+   * Whether the index walk reached the student itself (its own vector is in the index). A walk
+   * that did not never got to the student's region, and its whole list is suspect.
+   */
+  reachedSelf: boolean;
 }
 
 export interface NeighborSearch {
@@ -64,14 +69,19 @@ export class EmbeddingRepository {
    * before the pool's bound, or the pool is complete) come back. The bound check runs here, next
    * to the index, so a search can reach far for reverse neighbours without sending every row to
    * the service; it reads bounds in the caller's snapshot, so the caller checks them again
-   * under the graph lock.
+   * under the graph lock. The student itself is searched for too (and left out of the result),
+   * to tell whether the walk reached it.
    */
   async nearestAndEntering(db: EntityManager, studentIds: string[], search: NeighborSearch, poolSize: number): Promise<Map<string, NearestAndEntering>> {
-    const result = new Map<string, NearestAndEntering>(studentIds.map((id) => [id, { neighbors: [], reach: search.threshold }]));
+    const result = new Map<string, NearestAndEntering>(studentIds.map((id) => [id, { neighbors: [], reach: search.threshold, reachedSelf: false }]));
     if (studentIds.length === 0) return result;
     const rows: { student_id: string; neighbor_id: string; similarity: number; reach: number }[] = await db.query(nearestAndEnteringSql(), [studentIds, search.limit, search.threshold, poolSize]);
     for (const row of rows) {
       const found = result.get(row.student_id)!;
+      if (row.neighbor_id === row.student_id) {
+        found.reachedSelf = true;
+        continue;
+      }
       found.neighbors.push({ studentId: row.neighbor_id, similarity: Number(row.similarity) });
       found.reach = Number(row.reach);
     }
@@ -158,7 +168,7 @@ function nearestSql(mode: NeighborSearch['mode']): string {
             ) n`;
 }
 
-/** The index search of nearestSql, ranked, with each row beyond the pool's size kept only where it may enter the owner's pool. */
+/** The index search of nearestSql, ranked and with the student itself, each row beyond the pool's size kept only where it may enter the owner's pool. */
 function nearestAndEnteringSql(): string {
   const query = '(SELECT vec FROM student_embeddings WHERE student_id = q.id)';
   return `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity, n.reach
@@ -167,12 +177,11 @@ function nearestAndEnteringSql(): string {
               SELECT s.student_id, s.similarity, row_number() OVER (ORDER BY s.distance, s.student_id) AS rank, min(s.similarity) OVER () AS reach
                 FROM (SELECT e.student_id, e.vec <=> ${query} AS distance, 1 - (e.vec <=> ${query}) AS similarity
                         FROM student_embeddings e
-                       WHERE e.student_id <> q.id
-                         AND (e.vec <=> ${query}) <= 1 - $3::float8
+                       WHERE (e.vec <=> ${query}) <= 1 - $3::float8
                        ORDER BY e.vec <=> ${query}
-                       LIMIT $2) s
+                       LIMIT $2 + 1) s
             ) n
             LEFT JOIN student_neighbor_pools p ON p.student_id = n.student_id
-           WHERE n.rank <= $4 OR (p.student_id IS NOT NULL AND n.similarity >= greatest($3::float8, coalesce(p.bound_similarity, $3::float8)))
+           WHERE n.rank <= $4 + 1 OR n.student_id = q.id OR (p.student_id IS NOT NULL AND n.similarity >= greatest($3::float8, coalesce(p.bound_similarity, $3::float8)))
            ORDER BY q.id, n.rank`;
 }

@@ -168,16 +168,23 @@ export class SimilarityService {
 
   /**
    * The moved students' own searches. In index mode the search reaches further than the pool:
-   * beyond it, the students whose pools the moved one may enter are the candidates for reverse repair.
+   * beyond it, the students whose pools the moved one may enter are the candidates for reverse
+   * repair. Where the index walk did not reach the student itself, it searched the wrong region
+   * (W1: whole lists wrong, never repaired by the pool rules), so that student is searched exactly.
    */
   private async searchMoved(db: EntityManager, studentIds: string[]): Promise<Map<string, NearestAndEntering>> {
     const { capacity, threshold } = this.settings;
-    if (this.config.graph.candidateSearch === 'exact') {
-      const found = await this.embeddings.nearest(db, studentIds, { limit: capacity, threshold, mode: 'exact' });
-      return new Map([...found].map(([id, neighbors]) => [id, { neighbors, reach: neighbors[neighbors.length - 1]?.similarity ?? threshold }]));
-    }
+    const exactly = async (ids: string[]) => {
+      const found = await this.embeddings.nearest(db, ids, { limit: capacity, threshold, mode: 'exact' });
+      return new Map([...found].map(([id, neighbors]) => [id, { neighbors, reach: neighbors[neighbors.length - 1]?.similarity ?? threshold, reachedSelf: true }]));
+    };
+    if (this.config.graph.candidateSearch === 'exact') return exactly(studentIds);
     const search = { limit: Math.max(capacity, this.config.graph.reverseCandidates), threshold, mode: 'index' as const };
-    return this.embeddings.nearestAndEntering(db, studentIds, search, capacity);
+    const found = await this.embeddings.nearestAndEntering(db, studentIds, search, capacity);
+    const lost = [...found].filter(([, f]) => !f.reachedSelf).map(([id]) => id);
+    this.metrics.indexWalksLost.inc(lost.length);
+    for (const [id, exact] of await exactly(lost)) found.set(id, exact);
+    return found;
   }
 
   /**

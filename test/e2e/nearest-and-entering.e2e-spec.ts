@@ -62,5 +62,22 @@ describe("a moved student's search keeps, beyond its own pool, only the pools it
       expect(got.reach).toBeCloseTo(exact[REACH - 1].similarity, 5);
     }
     expect(beyondPool).toBeGreaterThan(10);
+    expect([...found.values()].every((f) => f.reachedSelf)).toBe(true);
+  });
+
+  it('says when the index walk did not reach the student itself (here: more twins than the search returns)', async () => {
+    // Twins share one vector, so every twin's walk returns the same few of them and most miss themselves.
+    const twins = Array.from({ length: 30 }, (_, i) => `twin-${String(i).padStart(2, '0')}`);
+    await env.writeEmbeddings(twins.map((studentId) => ({ studentId, vector: [1, 2, 3, 4, 5, 6, 7, 8] })));
+    const found = await dataSource.transaction(async (db) => {
+      await db.query(`SELECT set_config('hnsw.ef_search', '300', true), set_config('hnsw.iterative_scan', 'strict_order', true)`);
+      return embeddings.nearestAndEntering(db, twins, { mode: 'index', limit: 10, threshold: THRESHOLD }, 10);
+    });
+    for (const id of twins) {
+      const { neighbors, reachedSelf } = found.get(id)!;
+      expect(neighbors.map((n) => n.studentId)).not.toContain(id);
+      expect(neighbors.length).toBe(reachedSelf ? 10 : 11);
+    }
+    expect(twins.filter((id) => !found.get(id)!.reachedSelf).length).toBeGreaterThanOrEqual(19);
   });
 });
