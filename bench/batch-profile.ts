@@ -37,7 +37,10 @@ export async function profileBatchReads(build: ServiceBuild, config: AppConfig, 
   try {
     await new TransactionRunner(dataSource, config).run(async (db) => {
       await step('load embedding states', () => embeddings.loadStates(db, studentIds, config.vectors.dimension));
-      await step(`own pools: nearest ${limit} (${mode} search)`, () => embeddings.nearest(db, studentIds, { limit, threshold, mode }));
+      // The moved students' search as the service runs it (older builds, via --service-commit, have only `nearest`).
+      const search = { limit, threshold, mode };
+      const ownSearch = mode === 'index' && 'nearestAndEntering' in embeddings ? () => embeddings.nearestAndEntering(db, studentIds, search, capacity) : () => embeddings.nearest(db, studentIds, search);
+      await step(`own pools: nearest ${limit} (${mode} search)`, ownSearch);
       await step('pools holding the changed students', () => pools.loadHolding(db, studentIds));
       if (mode === 'exact') await step('exact reverse offers (scan of all pools)', () => pools.exactReverseOffers(db, studentIds, studentIds, threshold));
     });

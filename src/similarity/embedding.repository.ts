@@ -174,8 +174,8 @@ function nearestAndEnteringSql(): string {
   return `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity, n.reach
             FROM unnest($1::text[]) AS q(id)
             CROSS JOIN LATERAL (
-              SELECT s.student_id, s.similarity, row_number() OVER (ORDER BY s.distance, s.student_id) AS rank, min(s.similarity) OVER () AS reach
-                FROM (SELECT e.student_id, e.vec <=> ${query} AS distance, 1 - (e.vec <=> ${query}) AS similarity
+              SELECT s.student_id, 1 - s.distance AS similarity, row_number() OVER (ORDER BY s.distance, s.student_id) AS rank, 1 - max(s.distance) OVER () AS reach
+                FROM (SELECT e.student_id, e.vec <=> ${query} AS distance
                         FROM student_embeddings e
                        WHERE (e.vec <=> ${query}) <= 1 - $3::float8
                        ORDER BY e.vec <=> ${query}

@@ -130,12 +130,11 @@ export class SimilarityService {
     const leaving = decided.filter((d) => d.decision.action === 'remove' && d.decision.deleteEmbedding);
     await this.embeddings.deleteUpTo(db, leaving.map(({ event }) => ({ studentId: event.studentId, version: event.version! })));
     const change = { moved, removed, ids: new Set([...moved, ...removed].map((e) => e.studentId)) };
-    const searched = await this.freshPools(db, moved, states, ahead);
-    const { nearest, catchUpOffers } = searched;
+    const { freshPools: searchedPools, nearest, catchUpOffers } = await this.freshPools(db, moved, states, ahead);
     await this.changeLog.record(db, [...change.ids]);
     const { affected, offers } = await this.findOffers(db, change, nearest);
     offers.push(...catchUpOffers);
-    const freshPools = refineFreshPools(searched.freshPools, offers, new Set(removed.map((e) => e.studentId)), this.settings);
+    const freshPools = refineFreshPools(searchedPools, offers, new Set(removed.map((e) => e.studentId)), this.settings);
     const repaired = await this.repairAffected(db, affected, change.ids, offers);
 
     const eventOf = new Map([...moved, ...removed].map((e) => [e.studentId, e.eventId]));
