@@ -7,6 +7,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { EmbeddingRepository } from './embedding.repository';
 import { poolFromSearch, publicNeighbors } from './graph/neighbor-pool';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
+import { PoolSearch } from './pool-search';
 import { RebuildCheckpointRepository } from './rebuild-checkpoint.repository';
 import { SimilarityRepository } from './similarity.repository';
 
@@ -37,6 +38,7 @@ export class GraphRebuilder {
     private readonly transactions: TransactionRunner,
     private readonly embeddings: EmbeddingRepository,
     private readonly pools: NeighborPoolRepository,
+    private readonly poolSearch: PoolSearch,
     private readonly similarities: SimilarityRepository,
     private readonly checkpoints: RebuildCheckpointRepository,
     @Inject(APP_CONFIG) private readonly config: AdminConfig,
@@ -87,8 +89,8 @@ export class GraphRebuilder {
     if (ids.length === 0) return;
     const { maxNeighbors: k, reserve, threshold, candidateSearch: mode } = this.config.graph;
     const capacity = k + reserve;
-    const found = await this.embeddings.nearest(db, ids, { limit: capacity, threshold, mode });
-    const pools = new Map(ids.map((id) => [id, poolFromSearch(found.get(id) ?? [], capacity, threshold)]));
+    const { found } = await this.poolSearch.search(db, ids, { mode, threshold, poolSize: capacity, reach: capacity });
+    const pools = new Map(ids.map((id) => [id, poolFromSearch(found.get(id)?.neighbors ?? [], capacity, threshold)]));
     await this.pools.save(db, pools);
     await this.similarities.replaceLists(db, ids.map((id) => ({ studentId: id, eventId, neighbors: publicNeighbors(pools.get(id)!, k) })));
   }

@@ -6,13 +6,14 @@ import { StudentSimilarity } from './entities/student-similarity.entity';
 import { GraphChangeLogRepository } from './graph-change-log.repository';
 import { GraphRebuilder } from './graph-rebuilder';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
+import { PoolSearch } from './pool-search';
 import { RebuildCheckpointRepository } from './rebuild-checkpoint.repository';
 import { SimilarityRepository } from './similarity.repository';
 
 /** The graph's storage (all its SQL) and whole-graph operations; no Kafka. Used by the worker and the CLI. */
 @Module({
   imports: [TypeOrmModule.forFeature([StudentSimilarity])],
-  providers: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, GraphChangeLogRepository, RebuildCheckpointRepository, GraphRebuilder, SchemaCheck],
-  exports: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, GraphChangeLogRepository, GraphRebuilder],
+  providers: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, GraphChangeLogRepository, RebuildCheckpointRepository, PoolSearch, GraphRebuilder, SchemaCheck],
+  exports: [SimilarityRepository, EmbeddingRepository, NeighborPoolRepository, GraphChangeLogRepository, PoolSearch, GraphRebuilder],
 })
 export class GraphStoreModule {}

@@ -14,6 +14,7 @@ import { listChange, NeighborPool, offerEnters, poolFromSearch, publicNeighbors,
 import { PoolOffer, PoolSettings, refineFreshPools, repairPools } from './graph/repair-pools';
 import { GraphChangeLogRepository } from './graph-change-log.repository';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
+import { PoolSearch, PoolSearchRequest } from './pool-search';
 import { NeighborListChange, NeighborListWrite, SimilarityRepository } from './similarity.repository';
 
 export interface BatchOutcome {
@@ -56,6 +57,7 @@ export class SimilarityService {
     private readonly transactions: TransactionRunner,
     private readonly embeddings: EmbeddingRepository,
     private readonly pools: NeighborPoolRepository,
+    private readonly poolSearch: PoolSearch,
     private readonly similarities: SimilarityRepository,
     private readonly changeLog: GraphChangeLogRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -168,21 +170,17 @@ export class SimilarityService {
   /**
    * The moved students' own searches. In index mode the search reaches further than the pool:
    * beyond it, the students whose pools the moved one may enter are the candidates for reverse
-   * repair. Where the index walk did not reach the student itself, it searched the wrong region
-   * (W1: whole lists wrong, never repaired by the pool rules), so that student is searched exactly.
+   * repair.
    */
   private async searchMoved(db: EntityManager, studentIds: string[]): Promise<Map<string, NearestAndEntering>> {
     const { capacity, threshold } = this.settings;
-    const exactly = async (ids: string[]) => {
-      const found = await this.embeddings.nearest(db, ids, { limit: capacity, threshold, mode: 'exact' });
-      return new Map([...found].map(([id, neighbors]) => [id, { neighbors, reach: neighbors[neighbors.length - 1]?.similarity ?? threshold, reachedSelf: true }]));
-    };
-    if (this.config.graph.candidateSearch === 'exact') return exactly(studentIds);
-    const search = { limit: Math.max(capacity, this.config.graph.reverseCandidates), threshold, mode: 'index' as const };
-    const found = await this.embeddings.nearestAndEntering(db, studentIds, search, capacity);
-    const lost = [...found].filter(([, f]) => !f.reachedSelf).map(([id]) => id);
-    this.metrics.indexWalksLost.inc(lost.length);
-    for (const [id, exact] of await exactly(lost)) found.set(id, exact);
+    const { candidateSearch: mode, reverseCandidates: reach } = this.config.graph;
+    return this.searchPools(db, studentIds, { mode, threshold, poolSize: capacity, reach });
+  }
+
+  private async searchPools(db: EntityManager, studentIds: string[], request: PoolSearchRequest): Promise<Map<string, NearestAndEntering>> {
+    const { found, lostWalks } = await this.poolSearch.search(db, studentIds, request);
+    this.metrics.indexWalksLost.inc(lostWalks);
     return found;
   }
 
@@ -258,9 +256,9 @@ export class SimilarityService {
     const { capacity, threshold } = this.settings;
     const repaired = repairPools(affected, changedIds, offers, this.settings);
     const refillIds = [...repaired].filter(([, r]) => r.needsRefill).map(([id]) => id);
-    const refilled = await this.embeddings.nearest(db, refillIds, { limit: capacity, threshold, mode: this.config.graph.candidateSearch });
+    const refilled = await this.searchPools(db, refillIds, { mode: this.config.graph.candidateSearch, threshold, poolSize: capacity, reach: capacity });
     const pools = new Map(
-      [...repaired].map(([id, r]) => [id, r.needsRefill ? poolFromSearch(refilled.get(id) ?? [], capacity, threshold) : r.pool]),
+      [...repaired].map(([id, r]) => [id, r.needsRefill ? poolFromSearch(refilled.get(id)?.neighbors ?? [], capacity, threshold) : r.pool]),
     );
     return { pools, refills: refillIds.length };
   }
