@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
+/** pgvector's largest hnsw.ef_search. */
+export const WIDEST_HNSW_EF_SEARCH = 1000;
+
 /**
  * Numbers are written in decimal: JavaScript's Number() would read " " as 0 and "0x1" as 1, so
  * anything else is left a string and refused with a message that says what is expected.
@@ -41,7 +44,7 @@ export const configSchema = z
     REVERSE_CANDIDATES: integer(1, 10000).default(150),
     REVERSE_SEEDS: integer(0, 1000).default(5),
     VECTOR_INDEX: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
-    HNSW_EF_SEARCH: integer(1, 1000).default(300),
+    HNSW_EF_SEARCH: integer(1, WIDEST_HNSW_EF_SEARCH).default(300),
     IVFFLAT_PROBES: integer(1, 100000).optional(),
     BATCH_MAX_EVENTS: integer(1, 100000).default(500),
     KAFKA_SESSION_TIMEOUT_MS: integer(6000, 300000).default(30000),

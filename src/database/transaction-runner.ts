@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, WIDEST_HNSW_EF_SEARCH } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
 /**
@@ -28,6 +28,20 @@ export class TransactionRunner {
       await this.setSearchParameters(db);
       return work(db);
     });
+  }
+
+  /** Whether an index walk can be made wider than the configured one (HNSW below its widest). */
+  get canWidenIndexWalk(): boolean {
+    const { index, hnswEfSearch } = this.config.vectors;
+    return index === 'hnsw' && hnswEfSearch < WIDEST_HNSW_EF_SEARCH;
+  }
+
+  /** Runs `work` inside the caller's transaction with HNSW's widest walk, then restores the configured one. */
+  async withWidestIndexWalk<T>(db: EntityManager, work: () => Promise<T>): Promise<T> {
+    await db.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(WIDEST_HNSW_EF_SEARCH)]);
+    const result = await work();
+    await db.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [String(this.config.vectors.hnswEfSearch)]);
+    return result;
   }
 
   private async setSearchParameters(db: EntityManager): Promise<void> {

@@ -19,7 +19,12 @@ export class WorkerMetrics {
   readonly eventToCommit = new Histogram({ name: 'similarity_event_to_commit_seconds', help: 'From the record timestamp to the commit of its graph change', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   readonly batchSize = new Histogram({ name: 'similarity_batch_size_events', help: 'Events per applied batch', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000], registers: [this.registry] });
   readonly listsRepaired = new Counter({ name: 'similarity_lists_repaired_total', help: "Other students' public lists rewritten by reverse repair", registers: [this.registry] });
-  readonly indexWalksLost = new Counter({ name: 'similarity_index_walks_lost_total', help: 'Index searches (moved students, refills) that never reached the student itself, searched again exactly', registers: [this.registry] });
+  readonly indexWalksLost = new Counter({
+    name: 'similarity_index_walks_lost_total',
+    help: 'Index searches (moved students, refills) that never reached the student itself, by what found the pool instead: a wider walk or an exact search',
+    labelNames: ['found_by'] as const,
+    registers: [this.registry],
+  });
   readonly refills = new Counter({ name: 'similarity_pool_refills_total', help: 'Pools that fell below K and needed a fresh search', registers: [this.registry] });
   readonly graphLockWait = new Histogram({ name: 'similarity_graph_lock_wait_seconds', help: 'Time a batch waited for the graph write lock', buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   readonly longestBatch = new Gauge({ name: 'similarity_batch_duration_max_seconds', help: 'The longest batch (one graph transaction, lock wait included) since the process started', registers: [this.registry] });

@@ -180,7 +180,8 @@ export class SimilarityService {
 
   private async searchPools(db: EntityManager, studentIds: string[], request: PoolSearchRequest): Promise<Map<string, NearestAndEntering>> {
     const { found, lostWalks } = await this.poolSearch.search(db, studentIds, request);
-    this.metrics.indexWalksLost.inc(lostWalks);
+    this.metrics.indexWalksLost.inc({ found_by: 'wider_walk' }, lostWalks.foundByWiderWalk);
+    this.metrics.indexWalksLost.inc({ found_by: 'exact_search' }, lostWalks.searchedExactly);
     return found;
   }
 

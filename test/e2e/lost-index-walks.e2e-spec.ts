@@ -13,8 +13,15 @@ import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
 const K = 4;
 const THRESHOLD = 0.1;
 
-/** Lost walks to fake: student -> the student whose region its walk wrongly returns. */
-const lostWalks = new Map<string, string>();
+interface LostWalk {
+  /** The student whose region the walk wrongly returns. */
+  decoy: string;
+  /** Whether the widest walk (hnsw.ef_search 1000) finds the student; otherwise every walk is lost. */
+  foundWider: boolean;
+}
+
+/** Lost walks to fake, by student. */
+const lostWalks = new Map<string, LostWalk>();
 
 /**
  * The real repository, except that the index walks of the students in `lostWalks` come back
@@ -23,11 +30,12 @@ const lostWalks = new Map<string, string>();
 @Injectable()
 class RepositoryWithLostWalks extends EmbeddingRepository {
   override async nearestAndEntering(db: EntityManager, studentIds: string[], search: NeighborSearch, poolSize: number): Promise<Map<string, NearestAndEntering>> {
+    const [{ ef_search }] = await db.query(`SELECT current_setting('hnsw.ef_search')::int AS ef_search`);
+    const isLost = (id: string) => lostWalks.has(id) && !(lostWalks.get(id)!.foundWider && ef_search === 1000);
     const found = await super.nearestAndEntering(db, studentIds, search, poolSize);
-    const decoys = await super.nearestAndEntering(db, [...new Set(studentIds.filter((id) => lostWalks.has(id)).map((id) => lostWalks.get(id)!))], search, poolSize);
-    for (const id of studentIds) {
-      if (!lostWalks.has(id)) continue;
-      const decoy = decoys.get(lostWalks.get(id)!)!;
+    const decoys = await super.nearestAndEntering(db, [...new Set(studentIds.filter(isLost).map((id) => lostWalks.get(id)!.decoy))], search, poolSize);
+    for (const id of studentIds.filter(isLost)) {
+      const decoy = decoys.get(lostWalks.get(id)!.decoy)!;
       found.set(id, { ...decoy, neighbors: decoy.neighbors.filter((n) => n.studentId !== id), reachedSelf: false });
     }
     return found;
@@ -36,10 +44,11 @@ class RepositoryWithLostWalks extends EmbeddingRepository {
 
 /**
  * An index walk that never reached the student itself searched the wrong region; the pool
- * rules would never repair such a list. The service searches those students exactly, for a
- * move and for a rebuild; judged by the tests' brute force.
+ * rules would never repair such a list. The service walks those students again as wide as the
+ * index allows and searches exactly the ones still lost, for a move, a refill and a rebuild;
+ * judged by the tests' brute force.
  */
-describe('index mode: a student whose index walk was lost is searched exactly', () => {
+describe('index mode: a student whose index walk was lost is walked wider, then searched exactly', () => {
   const env = new TestEnvironment({
     CANDIDATE_SEARCH: 'index',
     MAX_NEIGHBORS: String(K),
@@ -65,7 +74,10 @@ describe('index mode: a student whose index walk was lost is searched exactly', 
   /** The student least like `vector`: its region is the wrong one. */
   const farthestFrom = (vector: number[]) => [...vectors].reduce((far, x) => (cosineSimilarity(x[1], vector) < cosineSimilarity(far[1], vector) ? x : far))[0];
 
-  it('moved students: their lists are exact, and the lost walks are counted', async () => {
+  const lostCounts = async (metrics: WorkerMetrics) =>
+    Object.fromEntries((await metrics.indexWalksLost.get()).values.map((v) => [v.labels.found_by, v.value]));
+
+  it('moved students: their lists are exact, and the lost walks are counted by what found them', async () => {
     const { module, service } = await graphServiceModule(env, RepositoryWithLostWalks);
     try {
       await service.applyEvents([...vectors.keys()].map((id) => event(id, 1)));
@@ -77,23 +89,42 @@ describe('index mode: a student whose index walk was lost is searched exactly', 
       for (const [i, id] of movers.entries()) {
         const beside = vectors.get(ids[ids.length - 1 - 7 * i])!;
         vectors.set(id, beside.map((x) => x + 0.05 * (random() - 0.5)));
-        lostWalks.set(id, farthestFrom(vectors.get(id)!));
+        lostWalks.set(id, { decoy: farthestFrom(vectors.get(id)!), foundWider: i % 2 === 0 });
       }
       await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
       await service.applyEvents(movers.map((id) => event(id, 2)));
 
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
-      const [{ value }] = (await module.get(WorkerMetrics).indexWalksLost.get()).values;
-      expect(value).toBe(movers.length);
+      expect(await lostCounts(module.get(WorkerMetrics))).toEqual({ wider_walk: 2, exact_search: 2 });
     } finally {
       await module.close();
     }
   });
 
-  it('a rebuild: every lost walk is searched exactly', async () => {
+  it('refills: a pool whose members all left is refilled by a wider walk or exactly', async () => {
+    const { module, service } = await graphServiceModule(env, RepositoryWithLostWalks);
+    try {
+      await module.get(GraphRebuilder).rebuild({ chunkSize: 50, resume: false });
+      const ids = [...vectors.keys()];
+      const owners = [ids[20], ids[100]];
+      const nearestOf = (owner: string) => ids.filter((id) => !owners.includes(id)).sort((a, b) => cosineSimilarity(vectors.get(b)!, vectors.get(owner)!) - cosineSimilarity(vectors.get(a)!, vectors.get(owner)!));
+      const leaving = [...new Set(owners.flatMap((owner) => nearestOf(owner).slice(0, K + 2)))];
+      owners.forEach((owner, i) => lostWalks.set(owner, { decoy: farthestFrom(vectors.get(owner)!), foundWider: i === 0 }));
+      await env.db.query('DELETE FROM student_embeddings WHERE student_id = ANY($1::text[])', [leaving]);
+      for (const id of leaving) vectors.delete(id);
+      await service.applyEvents(leaving.map((id) => ({ studentId: id, eventId: randomUUID(), version: null, op: 'delete' as const })));
+
+      expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+      expect(await lostCounts(module.get(WorkerMetrics))).toEqual({ wider_walk: 1, exact_search: 1 });
+    } finally {
+      await module.close();
+    }
+  });
+
+  it('a rebuild: every lost walk is walked wider or searched exactly', async () => {
     const { module } = await graphServiceModule(env, RepositoryWithLostWalks);
     try {
-      for (const id of [...vectors.keys()].filter((_, i) => i % 5 === 0)) lostWalks.set(id, farthestFrom(vectors.get(id)!));
+      [...vectors.keys()].forEach((id, i) => i % 5 === 0 && lostWalks.set(id, { decoy: farthestFrom(vectors.get(id)!), foundWider: i % 10 === 0 }));
       await module.get(GraphRebuilder).rebuild({ chunkSize: 50, resume: false });
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
     } finally {
