@@ -1,5 +1,7 @@
 import { MISSED_BUCKETS } from './graph-quality';
 import { mb } from './index-phase';
+import { CPU_GROUPS, CpuByProcess } from './machine-info';
+import { ThroughputResult } from './service-phases';
 import { ServiceRun, W1Results } from './w1-results';
 
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
@@ -93,6 +95,7 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
       }),
     ),
     'Batch time is the worker\'s own (one graph transaction, its wait for the lock included); the longest batch is over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts. Machine CPU busy: the share of all cores\' time (/proc/stat) busy during the phase, every process included (PostgreSQL, Kafka, the bench\'s own writes).',
+    ...cpuByProcessSection(services),
     ...services.flatMap((x) => [
       `${x.label}: the service's own reads (its repositories, not a copy) for one batch of ${x.profile.batchSize} students on the final state, timed alone:`,
       table(['step', 'ms', 'ms per student'], x.profile.stepsMs.map((p) => [p.step, f(p.ms), f(p.ms / x.profile.batchSize, 2)])),
@@ -124,4 +127,31 @@ function latencyPhaseMeanMs(s: ServiceRun): number {
   const sum = s.metrics.total.similarity_event_to_commit_seconds_sum - s.metrics.sustained.similarity_event_to_commit_seconds_sum;
   const count = s.metrics.total.similarity_event_to_commit_seconds_count - s.metrics.sustained.similarity_event_to_commit_seconds_count;
   return (1000 * sum) / count;
+}
+
+const CPU_GROUP_NAMES: Record<keyof CpuByProcess, string> = {
+  worker: 'worker (node)',
+  database: "PostgreSQL: worker's sessions, autovacuum, WAL, checkpoints",
+  upstreamWrites: 'PostgreSQL: the upstream row writes (HNSW inserts)',
+  kafka: 'Kafka broker',
+  bench: 'bench (publishing, polling)',
+  rest: 'rest of the machine',
+};
+
+/** CPU milliseconds per event by process, for each phase that recorded them (results before 12-01 did not). */
+function cpuByProcessSection(services: ServiceRun[]): string[] {
+  const phases = services.flatMap((x) => [
+    ...(x.firstComputations ? [{ label: `${x.label}, first computations`, phase: x.firstComputations }] : []),
+    { label: `${x.label}, sustained stream`, phase: x.throughput },
+  ]).filter((p): p is { label: string; phase: ThroughputResult & { cpuMs: CpuByProcess } } => !!p.phase.cpuMs);
+  if (phases.length === 0) return [];
+  const perEvent = (p: ThroughputResult & { cpuMs: CpuByProcess }, group: keyof CpuByProcess) => p.cpuMs[group] / p.events;
+  return [
+    '## CPU per event, by process',
+    table(
+      ['phase', ...CPU_GROUPS.map((g) => CPU_GROUP_NAMES[g]), 'all (ms per event)'],
+      phases.map(({ label, phase }) => [label, ...CPU_GROUPS.map((g) => f(perEvent(phase, g), 2)), f(CPU_GROUPS.reduce((sum, g) => sum + perEvent(phase, g), 0), 2)]),
+    ),
+    "CPU time from /proc (each process's user and system time; the machine's busy time from /proc/stat, so the rest includes the kernel and processes that ended) during the phase, divided by its events. A throughput of E events/s on C cores leaves at most 1000 C / E ms of CPU per event.",
+  ];
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { applyUpstreamChanges } from './bench-database';
 import { allCommitted, BenchKafka } from './bench-kafka';
-import { busyShareBetween, machineCpuTimes } from './machine-info';
+import { busyShareBetween, CpuByProcess, cpuByProcess, cpuMsBetween, machineCpuTimes } from './machine-info';
 import { DisturbedRunError } from './restartable-phase';
 import { LatencySummary, sleep, summarize } from '../scripts/lib/stats';
 import { StudentEvent } from './workload';
@@ -22,6 +22,8 @@ export interface ThroughputResult {
   walBytes: number;
   /** Share of the machine's CPU time (all cores, every process) that was busy during the phase; null without /proc/stat. */
   machineCpuBusy: number | null;
+  /** CPU milliseconds spent during the phase, by process; null without /proc (absent in results written before 12-01). */
+  cpuMs?: CpuByProcess | null;
 }
 
 /**
@@ -29,10 +31,13 @@ export interface ThroughputResult {
  * the chunk's events published (an event never precedes its row); done when the group's
  * committed offsets reach the end of every partition.
  */
-export async function sustainedThroughput(db: Client, kafka: BenchKafka, events: Pick<StudentEvent, 'message' | 'change'>[]): Promise<ThroughputResult> {
+export async function sustainedThroughput(db: Client, kafka: BenchKafka, events: Pick<StudentEvent, 'message' | 'change'>[], workerPids: number[]): Promise<ThroughputResult> {
   const walAtStart = await walPosition(db);
   const committedAtStart = await committedTotal(kafka).catch(() => 0);
+  const { rows: [{ pid: upstreamBackendPid }] } = await db.query('SELECT pg_backend_pid() AS pid');
+  const roles = { workerPids, upstreamBackendPid };
   const cpuAtStart = machineCpuTimes();
+  const cpuByProcessAtStart = cpuByProcess(roles);
   const started = performance.now();
   let publishSeconds = 0;
   // Progress is best effort: a poll that fails (topic gone after an aborted run) is not an error.
@@ -51,8 +56,9 @@ export async function sustainedThroughput(db: Client, kafka: BenchKafka, events:
   }
   const seconds = (performance.now() - started) / 1000;
   const machineCpuBusy = busyShareBetween(cpuAtStart, machineCpuTimes());
+  const cpuMs = cpuMsBetween(cpuByProcessAtStart, cpuByProcess(roles));
   const walBytes = await walBytesSince(db, walAtStart);
-  return { events: events.length, seconds, eventsPerSecond: events.length / seconds, publishSeconds, walBytes, machineCpuBusy };
+  return { events: events.length, seconds, eventsPerSecond: events.length / seconds, publishSeconds, walBytes, machineCpuBusy, cpuMs };
 }
 
 /** Every student's first event (its row is already written): the graph built by the worker, one first computation each. */

@@ -99,12 +99,12 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
     await kafka.waitForStableGroup();
     let firstComputations: ThroughputResult | null = null;
     if (plan.firstComputations.length > 0) {
-      firstComputations = await sustainedThroughput(db, kafka, firstEvents(plan.firstComputations));
+      firstComputations = await sustainedThroughput(db, kafka, firstEvents(plan.firstComputations), workers.map((w) => w.pid));
       console.log(`  first computations: ${firstComputations.events} students in ${firstComputations.seconds.toFixed(1)} s = ${firstComputations.eventsPerSecond.toFixed(1)} events/s${busy(firstComputations)}`);
       await plan.afterFirstComputations();
     }
     const before = await workerMetrics(workers);
-    const throughput = await sustainedThroughput(db, kafka, stream.sustained);
+    const throughput = await sustainedThroughput(db, kafka, stream.sustained, workers.map((w) => w.pid));
     console.log(`  sustained: ${throughput.events} events in ${throughput.seconds.toFixed(1)} s = ${throughput.eventsPerSecond.toFixed(1)} events/s, WAL ${(throughput.walBytes / throughput.events / 1024).toFixed(0)} KB per event${busy(throughput)}`);
     const sustainedMetrics = metricsBetween(before, await workerMetrics(workers));
     const peakRssAfterSustainedBytes = Math.max(...workers.map((w) => w.peakRssBytes()));
