@@ -60,70 +60,107 @@ export function busyShareBetween(start: CpuTimes | null, end: CpuTimes | null): 
   return (end.busy - start.busy) / (end.total - start.total);
 }
 
-/** CPU time by who spent it, in clock ticks. */
+/** CPU time by who spent it, in clock ticks (milliseconds once taken between two readings). */
 export interface CpuByProcess {
   worker: number;
-  /** PostgreSQL's processes other than the upstream's session: the worker's sessions, autovacuum, WAL, checkpoints. */
-  database: number;
+  /** PostgreSQL sessions other than the upstream's: the worker's. */
+  databaseSessions: number;
   /** The PostgreSQL session that writes the upstream rows (and their HNSW index inserts). */
   upstreamWrites: number;
+  /** PostgreSQL's own processes (autovacuum, WAL writer, checkpointer) and sessions that ended during the phase. */
+  databaseBackground: number;
   kafka: number;
   bench: number;
-  /** Everything else the machine was busy with: the kernel, processes that ended, other work. */
+  /** Everything else the machine was busy with: the kernel, other processes. */
   rest: number;
 }
 
-export const CPU_GROUPS: readonly (keyof CpuByProcess)[] = ['worker', 'database', 'upstreamWrites', 'kafka', 'bench', 'rest'];
+export const CPU_GROUPS: readonly (keyof CpuByProcess)[] = ['worker', 'databaseSessions', 'upstreamWrites', 'databaseBackground', 'kafka', 'bench', 'rest'];
 
-/** Which process is whose: the worker's and the upstream session's pids, the rest by command name. */
+/** Which process is whose: the worker's and the upstream session's pids, the rest by command name and title. */
 export interface ProcessRoles {
   workerPids: number[];
   upstreamBackendPid: number;
 }
 
-/** CPU time so far of each group of processes and of the whole machine; null without /proc. */
-export function cpuByProcess(roles: ProcessRoles): { groups: CpuByProcess; machineBusy: number } | null {
-  const machine = machineCpuTimes();
-  if (!machine) return null;
-  const groups: CpuByProcess = { worker: 0, database: 0, upstreamWrites: 0, kafka: 0, bench: 0, rest: 0 };
-  for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    const stat = readProcessStat(Number(entry));
-    if (!stat) continue;
-    const group = roleOf(stat.pid, stat.command, roles);
-    if (group) groups[group] += stat.ticks;
-  }
-  return { groups, machineBusy: machine.busy };
+interface ProcessCpu {
+  group: keyof CpuByProcess;
+  ticks: number;
+  /** Ticks of its children that ended (the postmaster's are PostgreSQL's ended processes). */
+  endedChildTicks: number;
+  isPostmaster: boolean;
 }
 
-/** Each group's CPU milliseconds between two readings; what no group accounts for is the rest. */
-export function cpuMsBetween(start: ReturnType<typeof cpuByProcess>, end: ReturnType<typeof cpuByProcess>): CpuByProcess | null {
+export interface CpuReading {
+  processes: Map<number, ProcessCpu>;
+  machineBusy: number;
+}
+
+/** CPU time so far of every process of interest and of the whole machine; null without /proc. */
+export function readCpu(roles: ProcessRoles): CpuReading | null {
+  const machine = machineCpuTimes();
+  if (!machine) return null;
+  const processes = new Map<number, ProcessCpu>();
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)) {
+    const stat = readProcessStat(pid);
+    const group = stat && roleOf(pid, stat.command, roles);
+    if (stat && group) processes.set(pid, { group, ticks: stat.ticks, endedChildTicks: stat.endedChildTicks, isPostmaster: stat.command === 'postgres' && !processTitle(pid).startsWith('postgres:') });
+  }
+  return { processes, machineBusy: machine.busy };
+}
+
+/**
+ * Each group's CPU milliseconds between two readings. A PostgreSQL process that ended in between
+ * is found in the postmaster's ended-children time, less what it had spent before the phase;
+ * what no group accounts for is the rest.
+ */
+export function cpuMsBetween(start: CpuReading | null, end: CpuReading | null): CpuByProcess | null {
   if (!start || !end) return null;
+  const ticks: CpuByProcess = { worker: 0, databaseSessions: 0, upstreamWrites: 0, databaseBackground: 0, kafka: 0, bench: 0, rest: 0 };
+  for (const [pid, now] of end.processes) ticks[now.group] += now.ticks - (start.processes.get(pid)?.ticks ?? 0);
+  const postmaster = (reading: CpuReading) => [...reading.processes.values()].find((p) => p.isPostmaster)?.endedChildTicks ?? 0;
+  const endedBefore = [...start.processes].filter(([pid, p]) => !end.processes.has(pid) && isDatabaseGroup(p.group)).reduce((sum, [, p]) => sum + p.ticks, 0);
+  ticks.databaseBackground += postmaster(end) - postmaster(start) - endedBefore;
+  const accounted = CPU_GROUPS.reduce((sum, g) => sum + ticks[g], 0);
+  ticks.rest = Math.max(0, end.machineBusy - start.machineBusy - accounted);
   const msPerTick = 1000 / CLOCK_TICKS_PER_SECOND;
-  const spent = Object.fromEntries(CPU_GROUPS.map((g) => [g, Math.max(0, end.groups[g] - start.groups[g]) * msPerTick])) as unknown as CpuByProcess;
-  const accounted = CPU_GROUPS.filter((g) => g !== 'rest').reduce((sum, g) => sum + spent[g], 0);
-  spent.rest = Math.max(0, (end.machineBusy - start.machineBusy) * msPerTick - accounted);
-  return spent;
+  return Object.fromEntries(CPU_GROUPS.map((g) => [g, ticks[g] * msPerTick])) as unknown as CpuByProcess;
 }
 
 /** Linux reports process and machine CPU time in USER_HZ ticks, 100 per second on every architecture it runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** PostgreSQL's own processes, by the titles it gives them (sessions are titled by user, database and client). */
+const DATABASE_BACKGROUND = /^postgres: (checkpointer|background writer|walwriter|autovacuum|logical replication|logger|io worker|walsummarizer|archiver|startup)/;
+
+const isDatabaseGroup = (group: keyof CpuByProcess) => group === 'databaseSessions' || group === 'upstreamWrites' || group === 'databaseBackground';
+
 function roleOf(pid: number, command: string, roles: ProcessRoles): keyof CpuByProcess | null {
   if (roles.workerPids.includes(pid)) return 'worker';
   if (pid === process.pid) return 'bench';
-  if (command === 'postgres') return pid === roles.upstreamBackendPid ? 'upstreamWrites' : 'database';
   if (command === 'java') return 'kafka';
-  return null;
+  if (command !== 'postgres') return null;
+  if (pid === roles.upstreamBackendPid) return 'upstreamWrites';
+  const title = processTitle(pid);
+  return DATABASE_BACKGROUND.test(title) || !title.startsWith('postgres:') ? 'databaseBackground' : 'databaseSessions';
 }
 
-function readProcessStat(pid: number): { pid: number; command: string; ticks: number } | null {
+function processTitle(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+function readProcessStat(pid: number): { command: string; ticks: number; endedChildTicks: number } | null {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null; // ended meanwhile
   }
-  // The command is in parentheses and may hold spaces; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { pid, command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(fields[11]) + Number(fields[12]) };
+  // The command is in parentheses and may hold spaces; utime, stime, cutime, cstime are fields 14 to 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return { command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: fields[11] + fields[12], endedChildTicks: fields[13] + fields[14] };
 }

@@ -131,8 +131,9 @@ function latencyPhaseMeanMs(s: ServiceRun): number {
 
 const CPU_GROUP_NAMES: Record<keyof CpuByProcess, string> = {
   worker: 'worker (node)',
-  database: "PostgreSQL: worker's sessions, autovacuum, WAL, checkpoints",
+  databaseSessions: "PostgreSQL: the worker's sessions",
   upstreamWrites: 'PostgreSQL: the upstream row writes (HNSW inserts)',
+  databaseBackground: 'PostgreSQL: autovacuum, WAL, checkpoints, ended sessions',
   kafka: 'Kafka broker',
   bench: 'bench (publishing, polling)',
   rest: 'rest of the machine',
@@ -150,8 +151,8 @@ function cpuByProcessSection(services: ServiceRun[]): string[] {
     '## CPU per event, by process',
     table(
       ['phase', ...CPU_GROUPS.map((g) => CPU_GROUP_NAMES[g]), 'all (ms per event)'],
-      phases.map(({ label, phase }) => [label, ...CPU_GROUPS.map((g) => f(perEvent(phase, g), 2)), f(CPU_GROUPS.reduce((sum, g) => sum + perEvent(phase, g), 0), 2)]),
+      phases.map(({ label, phase }) => [label, ...CPU_GROUPS.map((g) => f(perEvent(phase, g), 2)), f(Object.values(phase.cpuMs).reduce((sum, ms) => sum + ms, 0) / phase.events, 2)]),
     ),
-    "CPU time from /proc (each process's user and system time; the machine's busy time from /proc/stat, so the rest includes the kernel and processes that ended) during the phase, divided by its events. A throughput of E events/s on C cores leaves at most 1000 C / E ms of CPU per event.",
+    "CPU time from /proc during the phase, divided by its events: each process's user and system time (PostgreSQL's processes that ended, such as autovacuum workers, from the postmaster's ended-children time); the rest is the machine's busy time (/proc/stat) that no process listed accounts for: the kernel, other processes. A throughput of E events/s on C cores leaves at most 1000 C / E ms of CPU per event.",
   ];
 }
