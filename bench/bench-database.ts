@@ -157,6 +157,16 @@ export interface TableFootprint {
 }
 
 /** Tuples and sizes of the service's tables (dead tuples as the statistics collector counts them). */
+/**
+ * How long the vacuum that the upstream's updates left for student_embeddings takes (most of it
+ * the HNSW index), done now in one process; an autovacuum still at it is cancelled by the wait.
+ */
+export async function vacuumEmbeddingsSeconds(db: Client): Promise<number> {
+  const started = performance.now();
+  await db.query('VACUUM (PARALLEL 0) student_embeddings');
+  return (performance.now() - started) / 1000;
+}
+
 export async function tableFootprints(db: Client, tables = ['student_embeddings', 'student_similarity', 'student_neighbor_pools', 'student_pool_entries', 'student_graph_changes']): Promise<TableFootprint[]> {
   const { rows } = await db.query(
     `SELECT t.relname AS table, t.n_live_tup::bigint AS live, t.n_dead_tup::bigint AS dead, t.autovacuum_count::bigint AS autovacuums,

@@ -75,7 +75,7 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
     'Exact lists by brute force (exactTopK over the final vectors, Float32) for the students present at the end; compareWithExact with tolerance 1e-4. "missing n": lists that miss n of their exact neighbours.',
     '## Where the time goes (sustained phase)',
     table(
-      ['runner', 'batches', 'mean batch size', 'mean batch time', 'time per event', 'waiting for the graph lock', 'longest batch', 'WAL per event', 'lists repaired', 'pool refills', 'machine CPU busy'],
+      ['runner', 'batches', 'mean batch size', 'mean batch time', 'time per event', 'waiting for the graph lock', 'longest batch', 'WAL per event', 'lists repaired', 'pool refills', 'machine CPU busy', 'VACUUM left for student_embeddings'],
       services.map((x) => {
         const m = x.metrics.sustained;
         const batches = m.similarity_batch_duration_seconds_count;
@@ -91,10 +91,11 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
           m.similarity_lists_repaired_total,
           m.similarity_pool_refills_total,
           x.throughput.machineCpuBusy == null ? '-' : `${f(x.throughput.machineCpuBusy * 100, 0)}%`,
+          x.vacuumAfterSustainedSeconds == null ? '-' : `${f(x.vacuumAfterSustainedSeconds)} s (${f((1000 * x.vacuumAfterSustainedSeconds) / x.throughput.events, 2)} ms per event)`,
         ];
       }),
     ),
-    'Batch time is the worker\'s own (one graph transaction, its wait for the lock included); the longest batch is over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts. Machine CPU busy: the share of all cores\' time (/proc/stat) busy during the phase, every process included (PostgreSQL, Kafka, the bench\'s own writes).',
+    'Batch time is the worker\'s own (one graph transaction, its wait for the lock included); the longest batch is over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts. Machine CPU busy: the share of all cores\' time (/proc/stat) busy during the phase, every process included (PostgreSQL, Kafka, the bench\'s own writes). VACUUM left: a `VACUUM (PARALLEL 0) student_embeddings` right after the phase (one core, mostly the HNSW index), the part of the upstream\'s vacuum that autovacuum had not done during the phase.',
     ...cpuByProcessSection(services),
     ...services.flatMap((x) => [
       `${x.label}: the service's own reads (its repositories, not a copy) for one batch of ${x.profile.batchSize} students on the final state, timed alone:`,

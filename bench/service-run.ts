@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import type * as AppConfigModule from '../src/config/app-config';
 import type { AppConfig } from '../src/config/app-config';
 import { profileBatchReads } from './batch-profile';
-import { BENCH_DB_URL, tableFootprints } from './bench-database';
+import { BENCH_DB_URL, tableFootprints, vacuumEmbeddingsSeconds } from './bench-database';
 import { BenchKafka, KAFKA_BROKERS } from './bench-kafka';
 import { DisturbedRunError } from './restartable-phase';
 import { firstEvents, fixedRateLatency, sustainedThroughput, ThroughputResult } from './service-phases';
@@ -108,6 +108,8 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
     console.log(`  sustained: ${throughput.events} events in ${throughput.seconds.toFixed(1)} s = ${throughput.eventsPerSecond.toFixed(1)} events/s, WAL ${(throughput.walBytes / throughput.events / 1024).toFixed(0)} KB per event${busy(throughput)}`);
     const sustainedMetrics = metricsBetween(before, await workerMetrics(workers));
     const peakRssAfterSustainedBytes = Math.max(...workers.map((w) => w.peakRssBytes()));
+    const vacuumAfterSustainedSeconds = await vacuumEmbeddingsSeconds(db);
+    console.log(`  VACUUM of student_embeddings left by the sustained phase: ${vacuumAfterSustainedSeconds.toFixed(1)} s`);
     const latency = await fixedRateLatency(db, kafka, stream.latency, stream.latencyRate);
     const l = latency.latencyMs;
     console.log(`  latency at ${latency.targetRate}/s (achieved ${latency.achievedRate.toFixed(0)}/s): p50 ${l.p50.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms`);
@@ -127,6 +129,7 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
       source: service.build.source,
       settings: service.settings,
       throughput,
+      vacuumAfterSustainedSeconds,
       latency,
       peakRssBytes,
       peakRssAfterSustainedBytes,

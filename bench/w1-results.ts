@@ -28,6 +28,8 @@ export interface ServiceRun {
   /** The initial graph built by every student's first event through the worker, when the run did so. */
   firstComputations: ThroughputResult | null;
   throughput: ThroughputResult;
+  /** VACUUM of student_embeddings right after the sustained phase (absent in results before 12-01). */
+  vacuumAfterSustainedSeconds?: number;
   latency: LatencyResult;
   peakRssBytes: number;
   /** VmHWM right after the sustained phase (batches of up to BATCH_MAX_EVENTS). */
