@@ -67,7 +67,11 @@ export interface CpuByProcess {
   databaseSessions: number;
   /** The PostgreSQL session that writes the upstream rows (and their HNSW index inserts). */
   upstreamWrites: number;
-  /** PostgreSQL's own processes (autovacuum, WAL writer, checkpointer) and sessions that ended during the phase. */
+  /**
+   * PostgreSQL's own processes (WAL writer, checkpointer, autovacuum) and every PostgreSQL process
+   * that ended during the phase: parallel query workers (of the worker's queries, mostly), autovacuum
+   * workers, closed sessions. Their time is only known in sum, from the postmaster's ended children.
+   */
   databaseBackground: number;
   kafka: number;
   bench: number;
