@@ -156,7 +156,6 @@ export interface TableFootprint {
   indexes: { name: string; bytes: number }[];
 }
 
-/** Tuples and sizes of the service's tables (dead tuples as the statistics collector counts them). */
 /**
  * How long the vacuum that the upstream's updates left for student_embeddings takes (most of it
  * the HNSW index), done now in one process; an autovacuum still at it is cancelled by the wait.
@@ -167,6 +166,7 @@ export async function vacuumEmbeddingsSeconds(db: Client): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** Tuples and sizes of the service's tables (dead tuples as the statistics collector counts them). */
 export async function tableFootprints(db: Client, tables = ['student_embeddings', 'student_similarity', 'student_neighbor_pools', 'student_pool_entries', 'student_graph_changes']): Promise<TableFootprint[]> {
   const { rows } = await db.query(
     `SELECT t.relname AS table, t.n_live_tup::bigint AS live, t.n_dead_tup::bigint AS dead, t.autovacuum_count::bigint AS autovacuums,

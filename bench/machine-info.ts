@@ -46,7 +46,7 @@ export interface CpuTimes {
 }
 
 /** The machine's CPU time so far (all cores, in clock ticks) from /proc/stat; null where there is none. */
-export function machineCpuTimes(): CpuTimes | null {
+function machineCpuTimes(): CpuTimes | null {
   if (!fs.existsSync('/proc/stat')) return null;
   const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
   const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
@@ -97,7 +97,7 @@ interface ProcessCpu {
 
 export interface CpuReading {
   processes: Map<number, ProcessCpu>;
-  machineBusy: number;
+  machine: CpuTimes;
 }
 
 /** CPU time so far of every process of interest and of the whole machine; null without /proc. */
@@ -107,10 +107,13 @@ export function readCpu(roles: ProcessRoles): CpuReading | null {
   const processes = new Map<number, ProcessCpu>();
   for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number)) {
     const stat = readProcessStat(pid);
-    const group = stat && roleOf(pid, stat.command, roles);
-    if (stat && group) processes.set(pid, { group, ticks: stat.ticks, endedChildTicks: stat.endedChildTicks, isPostmaster: stat.command === 'postgres' && !processTitle(pid).startsWith('postgres:') });
+    if (!stat) continue;
+    const title = stat.command === 'postgres' ? processTitle(pid) : '';
+    const group = roleOf(pid, stat.command, title, roles);
+    // PostgreSQL titles its children "postgres: ..."; the postmaster keeps its command line.
+    if (group) processes.set(pid, { group, ticks: stat.ticks, endedChildTicks: stat.endedChildTicks, isPostmaster: stat.command === 'postgres' && !title.startsWith('postgres:') });
   }
-  return { processes, machineBusy: machine.busy };
+  return { processes, machine };
 }
 
 /**
@@ -126,7 +129,7 @@ export function cpuMsBetween(start: CpuReading | null, end: CpuReading | null): 
   const endedBefore = [...start.processes].filter(([pid, p]) => !end.processes.has(pid) && isDatabaseGroup(p.group)).reduce((sum, [, p]) => sum + p.ticks, 0);
   ticks.databaseBackground += postmaster(end) - postmaster(start) - endedBefore;
   const accounted = CPU_GROUPS.reduce((sum, g) => sum + ticks[g], 0);
-  ticks.rest = Math.max(0, end.machineBusy - start.machineBusy - accounted);
+  ticks.rest = Math.max(0, end.machine.busy - start.machine.busy - accounted);
   const msPerTick = 1000 / CLOCK_TICKS_PER_SECOND;
   return Object.fromEntries(CPU_GROUPS.map((g) => [g, ticks[g] * msPerTick])) as unknown as CpuByProcess;
 }
@@ -139,13 +142,12 @@ const DATABASE_BACKGROUND = /^postgres: (checkpointer|background writer|walwrite
 
 const isDatabaseGroup = (group: keyof CpuByProcess) => group === 'databaseSessions' || group === 'upstreamWrites' || group === 'databaseBackground';
 
-function roleOf(pid: number, command: string, roles: ProcessRoles): keyof CpuByProcess | null {
+function roleOf(pid: number, command: string, title: string, roles: ProcessRoles): keyof CpuByProcess | null {
   if (roles.workerPids.includes(pid)) return 'worker';
   if (pid === process.pid) return 'bench';
   if (command === 'java') return 'kafka';
   if (command !== 'postgres') return null;
   if (pid === roles.upstreamBackendPid) return 'upstreamWrites';
-  const title = processTitle(pid);
   return DATABASE_BACKGROUND.test(title) || !title.startsWith('postgres:') ? 'databaseBackground' : 'databaseSessions';
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { applyUpstreamChanges } from './bench-database';
 import { allCommitted, BenchKafka } from './bench-kafka';
-import { busyShareBetween, CpuByProcess, cpuMsBetween, machineCpuTimes, readCpu } from './machine-info';
+import { busyShareBetween, CpuByProcess, cpuMsBetween, readCpu } from './machine-info';
 import { DisturbedRunError } from './restartable-phase';
 import { LatencySummary, sleep, summarize } from '../scripts/lib/stats';
 import { StudentEvent } from './workload';
@@ -36,8 +36,7 @@ export async function sustainedThroughput(db: Client, kafka: BenchKafka, events:
   const committedAtStart = await committedTotal(kafka).catch(() => 0);
   const { rows: [{ pid: upstreamBackendPid }] } = await db.query('SELECT pg_backend_pid() AS pid');
   const roles = { workerPids, upstreamBackendPid };
-  const cpuAtStart = machineCpuTimes();
-  const cpuByProcessAtStart = readCpu(roles);
+  const cpuAtStart = readCpu(roles);
   const started = performance.now();
   let publishSeconds = 0;
   // Progress is best effort: a poll that fails (topic gone after an aborted run) is not an error.
@@ -55,8 +54,9 @@ export async function sustainedThroughput(db: Client, kafka: BenchKafka, events:
     clearInterval(progress);
   }
   const seconds = (performance.now() - started) / 1000;
-  const machineCpuBusy = busyShareBetween(cpuAtStart, machineCpuTimes());
-  const cpuMs = cpuMsBetween(cpuByProcessAtStart, readCpu(roles));
+  const cpuAtEnd = readCpu(roles);
+  const machineCpuBusy = busyShareBetween(cpuAtStart?.machine ?? null, cpuAtEnd?.machine ?? null);
+  const cpuMs = cpuMsBetween(cpuAtStart, cpuAtEnd);
   const walBytes = await walBytesSince(db, walAtStart);
   return { events: events.length, seconds, eventsPerSecond: events.length / seconds, publishSeconds, walBytes, machineCpuBusy, cpuMs };
 }

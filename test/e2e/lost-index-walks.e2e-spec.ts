@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { WIDEST_HNSW_EF_SEARCH } from '../../src/config/app-config';
 import { WorkerMetrics } from '../../src/metrics/worker-metrics';
 import { EmbeddingRepository, NearestAndEntering, NeighborSearch } from '../../src/similarity/embedding.repository';
 import { GraphRebuilder } from '../../src/similarity/graph-rebuilder';
@@ -16,7 +17,7 @@ const THRESHOLD = 0.1;
 interface LostWalk {
   /** The student whose region the walk wrongly returns. */
   decoy: string;
-  /** Whether the widest walk (hnsw.ef_search 1000) finds the student; otherwise every walk is lost. */
+  /** Whether the widest walk (hnsw.ef_search at pgvector's largest) finds the student; otherwise every walk is lost. */
   foundWider: boolean;
 }
 
@@ -31,7 +32,7 @@ const lostWalks = new Map<string, LostWalk>();
 class RepositoryWithLostWalks extends EmbeddingRepository {
   override async nearestAndEntering(db: EntityManager, studentIds: string[], search: NeighborSearch, poolSize: number): Promise<Map<string, NearestAndEntering>> {
     const [{ ef_search }] = await db.query(`SELECT current_setting('hnsw.ef_search')::int AS ef_search`);
-    const isLost = (id: string) => lostWalks.has(id) && !(lostWalks.get(id)!.foundWider && ef_search === 1000);
+    const isLost = (id: string) => lostWalks.has(id) && !(lostWalks.get(id)!.foundWider && ef_search === WIDEST_HNSW_EF_SEARCH);
     const found = await super.nearestAndEntering(db, studentIds, search, poolSize);
     const decoys = await super.nearestAndEntering(db, [...new Set(studentIds.filter(isLost).map((id) => lostWalks.get(id)!.decoy))], search, poolSize);
     for (const id of studentIds.filter(isLost)) {
