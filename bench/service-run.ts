@@ -168,6 +168,7 @@ function effectiveSettings(config: AppConfig): ServiceRun['settings'] {
     SIMILARITY_THRESHOLD: config.graph.threshold,
     REVERSE_CANDIDATES: config.graph.reverseCandidates,
     REVERSE_SEEDS: config.graph.reverseSeeds,
+    DENSE_REVERSE_SEEDS: config.graph.denseReverseSeeds,
     VECTOR_INDEX: config.vectors.index,
     HNSW_EF_SEARCH: config.vectors.hnswEfSearch,
     BATCH_MAX_EVENTS: config.kafka.batchMaxEvents,

@@ -43,6 +43,7 @@ export const configSchema = z
     CANDIDATE_SEARCH: z.enum(['exact', 'index']).default('index'),
     REVERSE_CANDIDATES: integer(1, 10000).default(150),
     REVERSE_SEEDS: integer(0, 1000).default(5),
+    DENSE_REVERSE_SEEDS: integer(0, 1000).default(20),
     VECTOR_INDEX: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
     HNSW_EF_SEARCH: integer(1, WIDEST_HNSW_EF_SEARCH).default(300),
     IVFFLAT_PROBES: integer(1, 100000).optional(),
@@ -119,6 +120,8 @@ export interface AppConfig {
     reverseCandidates: number;
     /** Index mode: a moved student is also offered to the pools that hold any of its this many nearest. */
     reverseSeeds: number;
+    /** Index mode: reverseSeeds for a student whose walk is dense (graph/reverse-seeds.ts). */
+    denseReverseSeeds: number;
   };
   vectors: {
     dimension: number;
@@ -180,6 +183,7 @@ const adminSchema = configSchema.innerType().pick({
   CANDIDATE_SEARCH: true,
   REVERSE_CANDIDATES: true,
   REVERSE_SEEDS: true,
+  DENSE_REVERSE_SEEDS: true,
   VECTOR_INDEX: true,
   HNSW_EF_SEARCH: true,
   IVFFLAT_PROBES: true,
@@ -204,6 +208,7 @@ function adminConfig(c: z.infer<typeof adminSchema>): AdminConfig {
       candidateSearch: c.CANDIDATE_SEARCH,
       reverseCandidates: c.REVERSE_CANDIDATES,
       reverseSeeds: c.REVERSE_SEEDS,
+      denseReverseSeeds: c.DENSE_REVERSE_SEEDS,
     },
     vectors: {
       dimension: c.EMBEDDING_DIM,

@@ -12,6 +12,7 @@ import { coalesceByStudent } from './graph/coalesce-events';
 import { decideEvent, EmbeddingState, EventDecision } from './graph/event-decision';
 import { listChange, NeighborPool, offerEnters, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
 import { PoolOffer, PoolSettings, refineFreshPools, repairPools } from './graph/repair-pools';
+import { reverseSeedCount } from './graph/reverse-seeds';
 import { GraphChangeLogRepository } from './graph-change-log.repository';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
 import { PoolSearch, PoolSearchRequest } from './pool-search';
@@ -237,8 +238,9 @@ export class SimilarityService {
       for (const [movedId, { neighbors }] of nearest) {
         for (const n of neighbors) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
       }
-      const seeds = [...nearest].flatMap(([candidateId, { neighbors, reach }]) =>
-        neighbors.slice(0, this.config.graph.reverseSeeds).map((n) => ({ candidateId, seedId: n.studentId, reach })),
+      const seedCounts = { usual: this.config.graph.reverseSeeds, dense: this.config.graph.denseReverseSeeds };
+      const seeds = [...nearest].flatMap(([candidateId, walk]) =>
+        walk.neighbors.slice(0, reverseSeedCount(walk, this.settings.capacity, seedCounts)).map((n) => ({ candidateId, seedId: n.studentId, reach: walk.reach })),
       );
       offers.push(...(await this.pools.reverseOffersThroughSeeds(db, seeds, this.settings.threshold)));
     }

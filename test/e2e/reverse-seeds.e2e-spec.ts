@@ -19,13 +19,16 @@ describe('index mode: a student arriving in a dense region is offered to the poo
 
   afterEach(() => env.tearDown());
 
-  async function graphAfterArrival(reverseSeeds: number, arrival: 'newcomer' | 'jump', reverseCandidates = 1): Promise<string[]> {
+  /** `seeds`: one count for every walk, or the usual and the dense walk's (graph/reverse-seeds.ts). */
+  async function graphAfterArrival(seeds: number | { usual: number; dense: number }, arrival: 'newcomer' | 'jump', reverseCandidates = 1): Promise<string[]> {
+    const { usual, dense } = typeof seeds === 'number' ? { usual: seeds, dense: seeds } : seeds;
     env = new TestEnvironment({
       CANDIDATE_SEARCH: 'index',
       MAX_NEIGHBORS: String(K),
       NEIGHBOR_RESERVE: '1',
       REVERSE_CANDIDATES: String(reverseCandidates),
-      REVERSE_SEEDS: String(reverseSeeds),
+      REVERSE_SEEDS: String(usual),
+      DENSE_REVERSE_SEEDS: String(dense),
       SIMILARITY_THRESHOLD: String(THRESHOLD),
       EMBEDDING_DIM: '3',
     });
@@ -66,5 +69,17 @@ describe('index mode: a student arriving in a dense region is offered to the poo
 
   it('with seeds, every list is exact after a student jumped into the cluster', async () => {
     expect(await graphAfterArrival(2, 'jump')).toEqual([]);
+  });
+
+  // The newcomer's walk of its 3 nearest ends at 1.5 degrees, as far as its pool's last: dense.
+  // A walk of 10 ends at 8.5 degrees, 32 times as far: not dense (X still ranks 22nd, beyond it).
+  it('seeds only where the walk is dense: a dense walk gets them and X is repaired', async () => {
+    expect(await graphAfterArrival({ usual: 0, dense: 2 }, 'newcomer', 1)).toEqual([]);
+  });
+
+  it('seeds only where the walk is dense: a spread walk gets none and X misses the newcomer', async () => {
+    const violations = await graphAfterArrival({ usual: 0, dense: 2 }, 'newcomer', 10);
+    expect(violations.length).toBeGreaterThan(0);
+    expect(violations.filter((v) => !v.startsWith('x: '))).toEqual([]);
   });
 });
