@@ -69,8 +69,9 @@ export interface CpuByProcess {
   upstreamWrites: number;
   /**
    * PostgreSQL's own processes (WAL writer, checkpointer, autovacuum) and every PostgreSQL process
-   * that ended during the phase: parallel query workers (of the worker's queries, mostly), autovacuum
-   * workers, closed sessions. Their time is only known in sum, from the postmaster's ended children.
+   * that ended during the phase: at W1 mostly the worker's pool sessions closed after sitting idle,
+   * then autovacuum workers (README, sixth pass). Their time is only known in sum, from the
+   * postmaster's ended children.
    */
   databaseBackground: number;
   kafka: number;

@@ -134,7 +134,7 @@ const CPU_GROUP_NAMES: Record<keyof CpuByProcess, string> = {
   worker: 'worker (node)',
   databaseSessions: "PostgreSQL: the worker's sessions",
   upstreamWrites: 'PostgreSQL: the upstream row writes (HNSW inserts)',
-  databaseBackground: 'PostgreSQL: processes that ended (parallel query workers, autovacuum, closed sessions), WAL, checkpoints',
+  databaseBackground: 'PostgreSQL: processes that ended (mostly the worker\'s sessions closed when idle; autovacuum), WAL, checkpoints',
   kafka: 'Kafka broker',
   bench: 'bench (publishing, polling)',
   rest: 'rest of the machine',
@@ -154,6 +154,6 @@ function cpuByProcessSection(services: ServiceRun[]): string[] {
       ['phase', ...CPU_GROUPS.map((g) => CPU_GROUP_NAMES[g]), 'all (ms per event)'],
       phases.map(({ label, phase }) => [label, ...CPU_GROUPS.map((g) => f(perEvent(phase, g), 2)), f(Object.values(phase.cpuMs).reduce((sum, ms) => sum + ms, 0) / phase.events, 2)]),
     ),
-    "CPU time from /proc during the phase, divided by its events: each process's user and system time (PostgreSQL's processes that ended, such as the parallel workers of a query or an autovacuum worker, in sum from the postmaster's ended-children time; the server log's autovacuum lines say which part was vacuum); the rest is the machine's busy time (/proc/stat) that no process listed accounts for: the kernel, other processes. A throughput of E events/s on C cores leaves at most 1000 C / E ms of CPU per event.",
+    "CPU time from /proc during the phase, divided by its events: each process's user and system time (PostgreSQL's processes that ended, such as the worker's pool sessions that node-postgres closes after 10 s idle or an autovacuum worker, in sum from the postmaster's ended-children time, so read that column together with the worker's sessions; the server log's autovacuum lines say which part was vacuum); the rest is the machine's busy time (/proc/stat) that no process listed accounts for: the kernel, other processes. A throughput of E events/s on C cores leaves at most 1000 C / E ms of CPU per event.",
   ];
 }
