@@ -134,7 +134,7 @@ const CPU_GROUP_NAMES: Record<keyof CpuByProcess, string> = {
   worker: 'worker (node)',
   databaseSessions: "PostgreSQL: the worker's sessions",
   upstreamWrites: 'PostgreSQL: the upstream row writes (HNSW inserts)',
-  databaseBackground: 'PostgreSQL: processes that ended (mostly the worker\'s sessions closed when idle; autovacuum), WAL, checkpoints',
+  databaseBackground: "PostgreSQL: processes that ended (mostly the worker's sessions closed when idle; autovacuum), WAL, checkpoints",
   kafka: 'Kafka broker',
   bench: 'bench (publishing, polling)',
   rest: 'rest of the machine',
