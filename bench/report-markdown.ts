@@ -75,7 +75,7 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
     'Exact lists by brute force (exactTopK over the final vectors, Float32) for the students present at the end; compareWithExact with tolerance 1e-4. "missing n": lists that miss n of their exact neighbours.',
     '## Where the time goes (sustained phase)',
     table(
-      ['runner', 'batches', 'mean batch size', 'mean batch time', 'time per event', 'waiting for the graph lock', 'longest batch', 'WAL per event', 'lists repaired', 'pool refills', 'machine CPU busy', 'VACUUM left for student_embeddings'],
+      ['runner', 'batches', 'mean batch size', 'mean batch time', 'time per event', 'waiting for the worker\'s turn', 'waiting for the graph lock', 'longest batch', 'longest graph transaction', 'WAL per event', 'lists repaired', 'pool refills', 'machine CPU busy', 'VACUUM left for student_embeddings'],
       services.map((x) => {
         const m = x.metrics.sustained;
         const batches = m.similarity_batch_duration_seconds_count;
@@ -85,8 +85,10 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
           f(m.similarity_batch_size_events_sum / batches),
           `${f((1000 * m.similarity_batch_duration_seconds_sum) / batches)} ms`,
           `${f((1000 * m.similarity_batch_duration_seconds_sum) / m.similarity_batch_size_events_sum, 2)} ms`,
+          `${f((100 * m.similarity_graph_turn_wait_seconds_sum) / m.similarity_batch_duration_seconds_sum)}% of batch time`,
           `${f((100 * m.similarity_graph_lock_wait_seconds_sum) / m.similarity_batch_duration_seconds_sum)}% of batch time`,
           `${f(x.metrics.total.similarity_batch_duration_max_seconds, 2)} s`,
+          `${f(x.metrics.total.similarity_graph_transaction_max_seconds, 2)} s`,
           `${f(x.throughput.walBytes / x.throughput.events / 1024, 0)} KB`,
           m.similarity_lists_repaired_total,
           m.similarity_pool_refills_total,
@@ -95,7 +97,7 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
         ];
       }),
     ),
-    'Batch time is the worker\'s own (one graph transaction, its wait for the lock included); the longest batch is over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts. Machine CPU busy: the share of all cores\' time (/proc/stat) busy during the phase, every process included (PostgreSQL, Kafka, the bench\'s own writes). VACUUM left: a `VACUUM (PARALLEL 0) student_embeddings` right after the phase (one core, mostly the HNSW index), the part of the upstream\'s vacuum that autovacuum had not done during the phase.',
+    'Batch time is the worker\'s own: its search, its wait for its turn (its other partitions\' transactions, outside any transaction) and its graph transaction (the wait for the lock, held by another worker, included); the longest batch and transaction are over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts. Machine CPU busy: the share of all cores\' time (/proc/stat) busy during the phase, every process included (PostgreSQL, Kafka, the bench\'s own writes). VACUUM left: a `VACUUM (PARALLEL 0) student_embeddings` right after the phase (one core, mostly the HNSW index), the part of the upstream\'s vacuum that autovacuum had not done during the phase.',
     ...cpuByProcessSection(services),
     ...services.flatMap((x) => [
       `${x.label}: the service's own reads (its repositories, not a copy) for one batch of ${x.profile.batchSize} students on the final state, timed alone:`,

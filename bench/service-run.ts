@@ -24,7 +24,9 @@ const PROFILE_METRICS = [
   'similarity_event_to_commit_seconds_sum',
   'similarity_event_to_commit_seconds_count',
   'similarity_graph_lock_wait_seconds_sum',
+  'similarity_graph_turn_wait_seconds_sum',
   'similarity_batch_duration_max_seconds',
+  'similarity_graph_transaction_max_seconds',
 ];
 
 export interface StreamPlan {

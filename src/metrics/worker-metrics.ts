@@ -26,8 +26,12 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
   readonly refills = new Counter({ name: 'similarity_pool_refills_total', help: 'Pools that fell below K and needed a fresh search', registers: [this.registry] });
-  readonly graphLockWait = new Histogram({ name: 'similarity_graph_lock_wait_seconds', help: 'Time a batch waited for the graph write lock', buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  readonly longestBatch = new Gauge({ name: 'similarity_batch_duration_max_seconds', help: 'The longest batch (one graph transaction, lock wait included) since the process started', registers: [this.registry] });
+  readonly graphLockWait = new Histogram({ name: 'similarity_graph_lock_wait_seconds', help: 'Time a graph transaction waited for the graph write lock (held by another worker or the rebuild)', buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly longestBatch = new Gauge({ name: 'similarity_batch_duration_max_seconds', help: "The longest batch (its search, its wait for the worker's turn and its graph transaction) since the process started", registers: [this.registry] });
+  readonly graphTurnsWaiting = new Gauge({ name: 'similarity_graph_turns_waiting', help: "Batches of this worker waiting, outside any transaction, for the worker's turn to write the graph", registers: [this.registry] });
+  readonly graphTurnWait = new Histogram({ name: 'similarity_graph_turn_wait_seconds', help: "Time a batch waited for the worker's turn to write the graph (its other partitions' transactions)", buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly graphTransaction = new Histogram({ name: 'similarity_graph_transaction_seconds', help: 'Time one graph transaction was open, its wait for the graph lock (other workers) included', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly longestGraphTransaction = new Gauge({ name: 'similarity_graph_transaction_max_seconds', help: 'The longest graph transaction since the process started', registers: [this.registry] });
   readonly retries = new Counter({ name: 'similarity_batch_retries_total', help: 'Batch retries, by failure kind', labelNames: ['kind'] as const, registers: [this.registry] });
 
   constructor(@InjectDataSource() dataSource: DataSource) {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { bulkhead } from 'cockatiel';
 import { PinoLogger } from 'nestjs-pino';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
@@ -44,7 +45,8 @@ export interface SearchAhead {
  * similarity, to every pool it may now enter; pools that fall short are refilled by a search.
  *
  * The searches of the moved students' own pools run before the graph lock, so that batches of
- * other partitions and workers search while one of them writes. Under the lock, the batch
+ * other partitions and workers search while one of them writes; a worker's batches then write
+ * in turn, each in a transaction of its own. Under the lock, the batch
  * catches up with the students changed since its search (the change log): they leave the
  * searched pools and are offered again at their current similarity, in both directions, by the
  * same pool rules as any repair. A student whose embedding changed since its search is
@@ -53,6 +55,9 @@ export interface SearchAhead {
 @Injectable()
 export class SimilarityService {
   private longestBatchMs = 0;
+  private longestTransactionMs = 0;
+  /** One graph transaction of this worker at a time, the others waiting in arrival order. */
+  private readonly graphTurns = bulkhead(1, Infinity);
 
   constructor(
     private readonly transactions: TransactionRunner,
@@ -84,10 +89,10 @@ export class SimilarityService {
     return this.transactions.readSnapshot((db) => this.searchInSnapshot(db, latest));
   }
 
-  /** Step two, in one transaction under the graph lock: everything else, caught up with what changed since step one. */
+  /** Step two, in this worker's turn and one transaction under the graph lock: everything else, caught up with what changed since step one. */
   async applySearched(events: EmbeddingEvent[], ahead: SearchAhead, started = performance.now()): Promise<BatchOutcome> {
     const latest = coalesceByStudent(events);
-    const result = await this.transactions.run((db) => this.applyInTransaction(db, latest, ahead));
+    const result = await this.inGraphTurn(() => this.transactions.run((db) => this.applyInTransaction(db, latest, ahead)));
     const durationMs = performance.now() - started;
     for (const { event, decision } of result.decided) this.logDecision(event, decision, durationMs);
     const count = (action: EventDecision['action']) => result.decided.filter((d) => d.decision.action === action).length;
@@ -110,6 +115,31 @@ export class SimilarityService {
           : [],
       ),
     };
+  }
+
+  /**
+   * Runs a graph transaction once this worker's earlier ones have ended. The partitions a worker
+   * consumes at once would otherwise queue for the graph lock inside open transactions; waiting
+   * here instead, a transaction lasts its own work plus, at most, other workers' transactions.
+   */
+  private async inGraphTurn<T>(transaction: () => Promise<T>): Promise<T> {
+    const queued = performance.now();
+    this.metrics.graphTurnsWaiting.inc();
+    return this.graphTurns.execute(async () => {
+      this.metrics.graphTurnsWaiting.dec();
+      const began = performance.now();
+      this.metrics.graphTurnWait.observe((began - queued) / 1000);
+      try {
+        return await transaction();
+      } finally {
+        const durationMs = performance.now() - began;
+        this.metrics.graphTransaction.observe(durationMs / 1000);
+        if (durationMs > this.longestTransactionMs) {
+          this.longestTransactionMs = durationMs;
+          this.metrics.longestGraphTransaction.set(durationMs / 1000);
+        }
+      }
+    });
   }
 
   private async searchInSnapshot(db: EntityManager, latest: EmbeddingEvent[]): Promise<SearchAhead> {
