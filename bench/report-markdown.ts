@@ -88,7 +88,7 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
           `${f((100 * m.similarity_graph_turn_wait_seconds_sum) / m.similarity_batch_duration_seconds_sum)}% of batch time`,
           `${f((100 * m.similarity_graph_lock_wait_seconds_sum) / m.similarity_batch_duration_seconds_sum)}% of batch time`,
           `${f(x.metrics.total.similarity_batch_duration_max_seconds, 2)} s`,
-          `${f(x.metrics.total.similarity_graph_transaction_max_seconds, 2)} s`,
+          x.metrics.total.similarity_graph_transaction_max_seconds ? `${f(x.metrics.total.similarity_graph_transaction_max_seconds, 2)} s` : '- (not served by this build)',
           `${f(x.throughput.walBytes / x.throughput.events / 1024, 0)} KB`,
           m.similarity_lists_repaired_total,
           m.similarity_pool_refills_total,

@@ -25,7 +25,11 @@ export function checkTargets(r: Pick<W1Results, 'service' | 'serviceTwoWorkers' 
     const ratio = r.serviceTwoWorkers.throughput.eventsPerSecond / moves;
     checks.push({ name: 'two workers over one', target: '>= 1.4x', measured: `${ratio.toFixed(2)}x`, met: ratio >= 1.4 });
   }
-  const longest = Math.max(...[s, r.serviceTwoWorkers].filter((x): x is ServiceRun => !!x).map((x) => x.metrics.total.similarity_graph_transaction_max_seconds));
-  checks.push({ name: 'longest graph transaction', target: 'a few seconds', measured: `${longest.toFixed(2)} s`, met: longest <= 5 });
+  const runs = [s, r.serviceTwoWorkers].filter((x): x is ServiceRun => !!x);
+  // A build from before the worker's turns (--service-commit) serves no transaction metric; its
+  // batch, which waited for the lock inside its transaction, bounds the transaction instead.
+  const measuredByBatch = runs.some((x) => !x.metrics.total.similarity_graph_transaction_max_seconds);
+  const longest = Math.max(...runs.map((x) => x.metrics.total.similarity_graph_transaction_max_seconds || x.metrics.total.similarity_batch_duration_max_seconds));
+  checks.push({ name: 'longest graph transaction', target: 'a few seconds', measured: `${longest.toFixed(2)} s${measuredByBatch ? ' (the longest batch: this build has no transaction metric)' : ''}`, met: longest <= 5 });
   return checks;
 }

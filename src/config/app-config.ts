@@ -102,7 +102,7 @@ export interface AppConfig {
     createTopics: boolean;
     /** Partitions of the topics created by createTopics. */
     topicPartitions: number;
-    /** Events per transaction are sized so that one transaction takes about this long. */
+    /** Events per batch are sized so that one batch (its search, its turn and its transaction) takes about half of this. */
     batchTimeBudgetMs: number;
     /** Liveness fails when the consumer has lag on its partitions yet made no progress for this long. */
     stallTimeoutMs: number;
