@@ -23,6 +23,7 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
     `![W1 chart](${chartFile})`,
     '## Targets (the service with its default settings)',
     table(['what', 'target', 'measured', 'met'], r.targets.map((t) => [t.name, t.target, t.measured, t.met ? 'yes' : '**no**'])),
+    ...floorScale(r),
     '## Throughput and latency',
     table(
       ['runner', 'events', 'events/s', 'vs (b)', 'vs (a)', 'latency p50 / p95 / p99 (ms)', 'search plan'],
@@ -103,6 +104,7 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
       `${x.label}: the service's own reads (its repositories, not a copy) for one batch of ${x.profile.batchSize} students on the final state, timed alone:`,
       table(['step', 'ms', 'ms per student'], x.profile.stepsMs.map((p) => [p.step, f(p.ms), f(p.ms / x.profile.batchSize, 2)])),
     ]),
+    ...forwardFloorSection(r),
     '## Ceiling: raw pgvector top-15 queries',
     r.ceiling
       ? table(
@@ -141,6 +143,54 @@ const CPU_GROUP_NAMES: Record<keyof CpuByProcess, string> = {
   bench: 'bench (publishing, polling)',
   rest: 'rest of the machine',
 };
+
+/** What the floor needs per event with the Kafka broker's share, and the events/s that leaves on this machine's cores; null for results before 12-02. */
+function floorCeiling(r: W1Results): { ownMsPerEvent: number; kafkaMsPerEvent: number; msPerEvent: number; eventsPerSecond: number } | null {
+  const floor = r.forwardFloor;
+  if (!floor?.cpuMs) return null;
+  const ownMsPerEvent = CPU_GROUPS.filter((g) => g !== 'rest').reduce((sum, g) => sum + floor.cpuMs![g], 0) / floor.events;
+  const sustained = r.service.throughput;
+  const kafkaMsPerEvent = sustained.cpuMs ? sustained.cpuMs.kafka / sustained.events : 0;
+  const msPerEvent = ownMsPerEvent + kafkaMsPerEvent;
+  return { ownMsPerEvent, kafkaMsPerEvent, msPerEvent, eventsPerSecond: (1000 * r.machine.cores) / msPerEvent };
+}
+
+function floorScale(r: W1Results): string[] {
+  const ceiling = floorCeiling(r);
+  return ceiling
+    ? [`For scale: the cheapest worker that searches the index once per changed student (the floor, below) needs ${f(ceiling.msPerEvent, 2)} ms of CPU per event, so these ${r.machine.cores} cores allow it at most ${f(ceiling.eventsPerSecond, 0)} events/s.`]
+    : [];
+}
+
+/** The floor's CPU per event and what it leaves of the machine (results before 12-02 have none). */
+function forwardFloorSection(r: W1Results): string[] {
+  const floor = r.forwardFloor;
+  const ceiling = floorCeiling(r);
+  if (!floor?.cpuMs || !ceiling) return [];
+  const perEvent = (ms: number) => ms / floor.events;
+  return [
+    '## The floor: the cheapest worker that searches per event',
+    table(
+      ['runner', 'events', 'batch', 'events/s (upstream writes, then the floor)', "CPU ms per event: the floor's session", "the upstream's session", 'bench node (both clients)', 'PostgreSQL background', 'all but the rest of the machine', 'recall@15', 'lists exactly right'],
+      [[
+        `forward only, top-${r.k} at ef_search ${floor.efSearch}`,
+        floor.events,
+        floor.batch,
+        f(floor.eventsPerSecond),
+        f(perEvent(floor.cpuMs.databaseSessions), 2),
+        f(perEvent(floor.cpuMs.upstreamWrites), 2),
+        f(perEvent(floor.cpuMs.bench), 2),
+        f(perEvent(floor.cpuMs.databaseBackground), 2),
+        f(ceiling.ownMsPerEvent, 2),
+        f(floor.quality.recall, 4),
+        `${f(floor.quality.exactLists * 100)}%`,
+      ]],
+    ),
+    `Each batch's changed students get their own top-${r.k} at pgvector's default \`hnsw.ef_search\` and their lists replaced, in one transaction; nothing else is repaired (the seed's algorithm, batched), from the default run's initial graph over the same ${floor.events} events. ` +
+      `With the Kafka broker's ${f(ceiling.kafkaMsPerEvent, 2)} ms per event from the service's sustained phase, this floor needs ${f(ceiling.msPerEvent, 2)} ms of CPU per event, so ${r.machine.cores} cores allow it at most **${f(ceiling.eventsPerSecond, 0)} events/s** at this batch size: ` +
+      `a worker that searches the index once per changed student and repairs nothing else sustains no more on this machine, and the service's reverse repair adds to that, never takes from it.`,
+  ];
+}
 
 /** CPU milliseconds per event by process, for each phase that recorded them (results before 12-01 did not). */
 function cpuByProcessSection(services: ServiceRun[]): string[] {

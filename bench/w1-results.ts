@@ -1,5 +1,6 @@
 import { BatchProfile } from './batch-profile';
 import { TableFootprint } from './bench-database';
+import { ForwardFloorResult } from './forward-floor';
 import { GraphQuality } from './graph-quality';
 import { MachineInfo } from './machine-info';
 import { CeilingResult } from './query-ceiling';
@@ -46,6 +47,10 @@ export interface BaselineRun extends BaselineResult {
   qualityAfterEvents: number;
 }
 
+export interface ForwardFloorRun extends ForwardFloorResult {
+  quality: GraphQuality;
+}
+
 export interface W1Results {
   workload: 'W1';
   startedAt: string;
@@ -64,6 +69,8 @@ export interface W1Results {
   serviceOtherMode: ServiceRun | null;
   serviceTwoWorkers: ServiceRun | null;
   baselines: Record<BaselineKind, BaselineRun>;
+  /** Absent in results written before 2026-12-02. */
+  forwardFloor?: ForwardFloorRun;
   ratios: { serviceOverB: number; serviceOverA: number };
   targets: TargetCheck[];
   notes: string[];

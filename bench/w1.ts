@@ -5,19 +5,20 @@
  */
 import 'reflect-metadata';
 import { Client } from 'pg';
-import { copyGraphInto, dropBenchDatabase, emptyGraph, loadInitialEmbeddings, migrateWithoutVectorIndex, recreateBenchDatabase, restoreGraph, restoreInitialEmbeddings, snapshotGraph, withBenchDb } from './bench-database';
+import { connect, copyGraphInto, dropBenchDatabase, emptyGraph, loadInitialEmbeddings, migrateWithoutVectorIndex, recreateBenchDatabase, restoreGraph, restoreInitialEmbeddings, snapshotGraph, withBenchDb } from './bench-database';
 import { exactNeighbors, GraphQuality, measureGraphQuality, spreadSample } from './graph-quality';
 import { runIndexPhase } from './index-phase';
 import { loadItemSource } from './item-source';
 import { describeMachine } from './machine-info';
 import { writeResults } from './results-files';
 import { BASELINE_GRAPH, BaselineKind, runBaseline, SEED_IVFFLAT_LISTS } from './seed-baselines';
+import { FLOOR_GRAPH, runForwardFloor } from './forward-floor';
 import { describeService, prepareService, rebuildGraph, runStream, ServiceStream } from './service-run';
 import { compileService, resolveCommit, ServiceBuild } from './worker-process';
 import { checkTargets } from './targets';
 import { buildHnswIndex, buildIvfflatIndex, dropIndex, HNSW_INDEX, SEED_IVFFLAT_INDEX } from './vector-indexes';
 import { restartablePhase } from './restartable-phase';
-import { BaselineRun, ServiceRun, W1Results } from './w1-results';
+import { BaselineRun, ForwardFloorRun, ServiceRun, W1Results } from './w1-results';
 import { parseW1Options, W1Options } from './w1-options';
 import { buildWorkload, countByKind, vectorsAfter, Workload } from './workload';
 
@@ -25,6 +26,8 @@ const K = 15;
 const THRESHOLD = 0.1;
 /** The snapshot of the default run's initial graph: the common starting graph of the service and the baselines. */
 const DEFAULT_GRAPH = 'bench_graph_default';
+/** Events per batch of the floor: larger than the service's mean batch, which only makes the floor cheaper. */
+const FLOOR_BATCH = 100;
 
 async function main(): Promise<void> {
   const options = parseW1Options(process.argv);
@@ -76,6 +79,8 @@ async function main(): Promise<void> {
       return quality;
     });
 
+    const forwardFloor = await phase(`the floor: forward only at ef_search 40, batches of ${FLOOR_BATCH}`, () => withBenchDb((db) => runFloorPhase(db, workload, exactAfter)));
+
     const baselines = {} as Record<BaselineKind, BaselineRun>;
     for (const [kind, count] of [['b', workload.events.length], ['a', baselineAEvents]] as const) {
       baselines[kind] = await phase(`baseline (${kind}): ${count} events, one at a time`, () => withBenchDb((db) => runBaselinePhase(db, kind, workload, count, exactAfter)));
@@ -117,6 +122,7 @@ async function main(): Promise<void> {
       serviceOtherMode,
       serviceTwoWorkers,
       baselines,
+      forwardFloor,
       ratios,
       targets: checkTargets({ service, serviceTwoWorkers, ratios }),
       notes,
@@ -225,6 +231,23 @@ function exactCache(workload: Workload, options: W1Options) {
     }
     return cache.get(eventCount)!;
   };
+}
+
+/** The floor from the initial state (embeddings under a fresh HNSW index, the default run's initial graph), over the whole stream. */
+async function runFloorPhase(db: Client, workload: Workload, exactAfter: ReturnType<typeof exactCache>): Promise<ForwardFloorRun> {
+  await resetToInitialEmbeddingsWithHnsw(db);
+  await copyGraphInto(db, DEFAULT_GRAPH, FLOOR_GRAPH);
+  await db.query('CHECKPOINT');
+  const upstream = await connect();
+  try {
+    const result = await runForwardFloor(db, upstream, workload.events, K, THRESHOLD, FLOOR_BATCH);
+    const quality = await measureGraphQuality(db, FLOOR_GRAPH, await exactAfter(workload.events.length));
+    console.log(`  ${result.eventsPerSecond.toFixed(1)} events/s (upstream writes and the floor one after the other)`);
+    printQuality('the floor', quality);
+    return { ...result, quality };
+  } finally {
+    await upstream.end();
+  }
 }
 
 /** A baseline from the initial state (embeddings and graph), on its own IVFFlat lists=32 index and no other. */
