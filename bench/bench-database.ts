@@ -30,6 +30,19 @@ export async function withBenchDb<T>(work: (db: Client) => Promise<T>): Promise<
   }
 }
 
+/** Runs `work` in one transaction on `db`: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(db: Client, work: () => Promise<T>): Promise<T> {
+  await db.query('BEGIN');
+  try {
+    const result = await work();
+    await db.query('COMMIT');
+    return result;
+  } catch (error) {
+    await db.query('ROLLBACK');
+    throw error;
+  }
+}
+
 /** When the server last started, waiting (up to `timeoutMs`) while it is down. */
 export async function serverStartTime(timeoutMs = 600_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { applyUpstreamChanges } from './bench-database';
+import { applyUpstreamChanges, inTransaction } from './bench-database';
 import { CpuByProcess, cpuMsBetween, readCpu } from './machine-info';
 import { StudentEvent } from './workload';
 
@@ -20,8 +20,9 @@ export interface ForwardFloorResult {
 
 /**
  * The floor: the cheapest worker the HNSW index allows. Each batch's changed students get their
- * own top-K at `hnsw.ef_search` 40 and their lists replaced, in one transaction; nothing else is
- * repaired (the seed's algorithm, batched as the service batches). The upstream's row writes run
+ * own top-K at pgvector's default `hnsw.ef_search` (FLOOR_EF_SEARCH) and their lists replaced,
+ * in one transaction; nothing else is repaired (the seed's algorithm, batched as the service
+ * batches). The upstream's row writes run
  * beside it on their own session, as they do in the service phases. Its CPU per event, with the
  * upstream's and Kafka's, bounds what any worker that searches once per changed student can
  * sustain on this machine.
@@ -44,8 +45,7 @@ export async function runForwardFloor(worker: Client, upstream: Client, events: 
 async function replaceOwnLists(db: Client, chunk: StudentEvent[], k: number, threshold: number): Promise<void> {
   const lastEvent = new Map(chunk.map((e) => [e.message.student_id, e.message.event_id]));
   const ids = [...lastEvent.keys()];
-  await db.query('BEGIN');
-  try {
+  await inTransaction(db, async () => {
     // The query vector as a scalar subquery, so that each search walks the index.
     const { rows } = await db.query(
       `SELECT q.id AS a, n.b, n.sim FROM unnest($1::text[]) AS q(id) CROSS JOIN LATERAL (
@@ -64,9 +64,5 @@ async function replaceOwnLists(db: Client, chunk: StudentEvent[], k: number, thr
       rows.map((r) => r.sim),
       rows.map((r) => lastEvent.get(r.a)),
     ]);
-    await db.query('COMMIT');
-  } catch (error) {
-    await db.query('ROLLBACK');
-    throw error;
-  }
+  });
 }

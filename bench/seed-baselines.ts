@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { applyUpstreamChanges } from './bench-database';
+import { applyUpstreamChanges, inTransaction } from './bench-database';
 import { describePlan } from './query-ceiling';
 import { LatencySummary, summarize } from '../scripts/lib/stats';
 import { StudentEvent } from './workload';
@@ -49,8 +49,7 @@ export async function runBaseline(db: Client, kind: BaselineKind, events: Studen
 }
 
 async function recomputeOwnList(db: Client, kind: BaselineKind, studentId: string, eventId: string, threshold: number): Promise<void> {
-  await db.query('BEGIN');
-  try {
+  await inTransaction(db, async () => {
     await db.query(`DELETE FROM ${BASELINE_GRAPH} WHERE a = $1`, [studentId]);
     const neighbors = (await search(db, kind, studentId)).filter((n) => n.sim >= threshold);
     if (neighbors.length > 0) {
@@ -61,11 +60,7 @@ async function recomputeOwnList(db: Client, kind: BaselineKind, studentId: strin
         eventId,
       ]);
     }
-    await db.query('COMMIT');
-  } catch (error) {
-    await db.query('ROLLBACK');
-    throw error;
-  }
+  });
 }
 
 async function search(db: Client, kind: BaselineKind, studentId: string): Promise<{ student_id: string; sim: number }[]> {

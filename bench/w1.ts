@@ -12,7 +12,7 @@ import { loadItemSource } from './item-source';
 import { describeMachine } from './machine-info';
 import { writeResults } from './results-files';
 import { BASELINE_GRAPH, BaselineKind, runBaseline, SEED_IVFFLAT_LISTS } from './seed-baselines';
-import { FLOOR_GRAPH, runForwardFloor } from './forward-floor';
+import { FLOOR_EF_SEARCH, FLOOR_GRAPH, runForwardFloor } from './forward-floor';
 import { describeService, prepareService, rebuildGraph, runStream, ServiceStream } from './service-run';
 import { compileService, resolveCommit, ServiceBuild } from './worker-process';
 import { checkTargets } from './targets';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       return quality;
     });
 
-    const forwardFloor = await phase(`the floor: forward only at ef_search 40, batches of ${FLOOR_BATCH}`, () => withBenchDb((db) => runFloorPhase(db, workload, exactAfter)));
+    const forwardFloor = await phase(`the floor: forward only at ef_search ${FLOOR_EF_SEARCH}, batches of ${FLOOR_BATCH}`, () => withBenchDb((db) => runFloorPhase(db, workload, exactAfter)));
 
     const baselines = {} as Record<BaselineKind, BaselineRun>;
     for (const [kind, count] of [['b', workload.events.length], ['a', baselineAEvents]] as const) {
