@@ -70,7 +70,7 @@ export interface CpuByProcess {
   /**
    * PostgreSQL's own processes (WAL writer, checkpointer, autovacuum) and every PostgreSQL process
    * that ended during the phase: at W1 mostly the worker's pool sessions closed after sitting idle,
-   * then autovacuum workers (README, sixth pass). Their time is only known in sum, from the
+   * then autovacuum workers (docs/performance.md). Their time is only known in sum, from the
    * postmaster's ended children.
    */
   databaseBackground: number;

@@ -144,7 +144,7 @@ const CPU_GROUP_NAMES: Record<keyof CpuByProcess, string> = {
   rest: 'rest of the machine',
 };
 
-/** What the floor needs per event with the Kafka broker's share, and the events/s that leaves on this machine's cores; null for results before 12-02. */
+/** What the floor needs per event with the Kafka broker's share, and the events/s that leaves on this machine's cores; null for results of a bench that did not measure the floor. */
 function floorCeiling(r: W1Results): { ownMsPerEvent: number; kafkaMsPerEvent: number; msPerEvent: number; eventsPerSecond: number } | null {
   const floor = r.forwardFloor;
   if (!floor?.cpuMs) return null;
@@ -162,7 +162,7 @@ function floorScale(r: W1Results): string[] {
     : [];
 }
 
-/** The floor's CPU per event and what it leaves of the machine (results before 12-02 have none). */
+/** The floor's CPU per event and what it leaves of the machine (results of a bench that did not measure the floor have none). */
 function forwardFloorSection(r: W1Results): string[] {
   const floor = r.forwardFloor;
   const ceiling = floorCeiling(r);
@@ -192,7 +192,7 @@ function forwardFloorSection(r: W1Results): string[] {
   ];
 }
 
-/** CPU milliseconds per event by process, for each phase that recorded them (results before 12-01 did not). */
+/** CPU milliseconds per event by process, for each phase that recorded them (older results may not). */
 function cpuByProcessSection(services: ServiceRun[]): string[] {
   const phases = services.flatMap((x) => [
     ...(x.firstComputations ? [{ label: `${x.label}, first computations`, phase: x.firstComputations }] : []),

@@ -22,7 +22,7 @@ export interface ThroughputResult {
   walBytes: number;
   /** Share of the machine's CPU time (all cores, every process) that was busy during the phase; null without /proc/stat. */
   machineCpuBusy: number | null;
-  /** CPU milliseconds spent during the phase, by process; null without /proc (absent in results written before 12-01). */
+  /** CPU milliseconds spent during the phase, by process; null without /proc (absent in results of a bench that did not record it). */
   cpuMs?: CpuByProcess | null;
 }
 

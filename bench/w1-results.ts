@@ -29,7 +29,7 @@ export interface ServiceRun {
   /** The initial graph built by every student's first event through the worker, when the run did so. */
   firstComputations: ThroughputResult | null;
   throughput: ThroughputResult;
-  /** VACUUM of student_embeddings right after the sustained phase (absent in results before 12-01). */
+  /** VACUUM of student_embeddings right after the sustained phase (absent in results of a bench that did not time it). */
   vacuumAfterSustainedSeconds?: number;
   latency: LatencyResult;
   peakRssBytes: number;
@@ -69,7 +69,7 @@ export interface W1Results {
   serviceOtherMode: ServiceRun | null;
   serviceTwoWorkers: ServiceRun | null;
   baselines: Record<BaselineKind, BaselineRun>;
-  /** Absent in results written before 2026-12-02. */
+  /** Absent in results of a bench that did not measure the floor. */
   forwardFloor?: ForwardFloorRun;
   ratios: { serviceOverB: number; serviceOverA: number };
   targets: TargetCheck[];

@@ -13,7 +13,10 @@ export interface BatchingKafkaServerOptions {
   routes: Record<string, string>;
   /** Largest number of records handed to a handler at once. */
   maxBatchSize: number;
-  /** Chunks are sized so that one handler call (one transaction) takes about half of this. */
+  /**
+   * Chunks are sized so that one handler call takes about half of this. A chunk is applied as one
+   * batch: its search ahead, its wait for the worker's turn and its own graph transaction.
+   */
   timeBudgetMs: number;
   /** How often the group is told this member is alive while a chunk is in flight. */
   heartbeatIntervalMs: number;

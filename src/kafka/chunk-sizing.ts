@@ -1,6 +1,6 @@
 /**
- * How many records the next chunk (one database transaction) should hold, so that a chunk takes
- * about half of `budgetMs`: a chunk that took `elapsedMs` for `current` records is scaled by the
+ * How many records the next chunk should hold, so that a chunk takes about half of `budgetMs`. A
+ * chunk is applied as one batch (its search ahead, its turn and its own graph transaction): a chunk that took `elapsedMs` for `current` records is scaled by the
  * ratio, growing at most twofold at a time (a lucky fast chunk must not make the next one huge)
  * and never beyond `max` or below 1.
  */

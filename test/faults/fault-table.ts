@@ -9,7 +9,7 @@ export interface FaultRow {
   note?: string;
 }
 
-/** Prints the table the README shows, and keeps it in .local/<file> for copying. */
+/** Prints the suite's table (every row zero lost, zero wrong, zero stalls), and keeps it in .local/<file>. */
 export function reportFaultTable(rows: FaultRow[], title = 'fault suite', file = 'fault-table.md'): string {
   const lines = [
     '| fault or input tried | count | events lost | wrong rows | stalls | note |',

@@ -15,7 +15,7 @@ const DIMENSION = 384;
 const K = 15;
 const ORPHAN_ROWS = 10;
 const HEAP_CAP_MB = 160;
-/** The worker's own peak-RSS target (README); the admin commands should fit it too. */
+/** The worker's own peak-RSS target; the admin commands should fit it too. */
 const RSS_LIMIT_MB = 256;
 
 interface Measured {

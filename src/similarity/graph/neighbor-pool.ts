@@ -4,7 +4,7 @@ import { compareNeighbors, Neighbor, passesThreshold } from './neighbor';
  * A student's hidden, exact top-L list (K <= L <= K + reserve), from which the public top-K is
  * cut. Exact means: every other student NOT in `entries` ranks at or after `bound` (or, when
  * `bound` is null, has a similarity below the threshold: the pool holds every student above it).
- * Three local rules keep that true without a new search (see graph-maintenance design notes):
+ * Three local rules keep that true without a new search (see docs/graph-maintenance.md):
  * removing an entry, inserting a candidate that ranks before the bound, ignoring one that doesn't.
  */
 export interface NeighborPool {

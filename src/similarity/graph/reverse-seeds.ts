@@ -5,7 +5,7 @@ import { Neighbor } from './neighbor';
  * Students just beyond the walk are then about as near as the pool's own, so a pool whose owner
  * the walk did not reach can still take the moved student in: with the default walk of 150,
  * 98.5% of the dense stream's moves (100,000-student W1: 8.8%; a shorter walk counts more as
- * dense; see the README's sixth and seventh passes).
+ * dense; see docs/performance.md).
  */
 export const DENSE_WALK_SPREAD = 1.25;
 
