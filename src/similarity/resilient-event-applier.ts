@@ -68,7 +68,6 @@ export class ResilientEventApplier {
     const { maxAttempts, initialDelayMs, maxDelayMs } = this.config.retry;
     // This batch's retries, as GraphWriteStatus counts them.
     const batch = {};
-    const started = Date.now();
     let conflicts = 0;
     let refusals = 0;
     const policy = retry(
@@ -103,7 +102,7 @@ export class ResilientEventApplier {
       applied = true;
       return outcome;
     } finally {
-      if (refusals > 0) this.writesSettled(batch, applied, refusals, Date.now() - started);
+      if (refusals > 0) this.writesSettled(batch, applied, refusals);
     }
   }
 
@@ -115,11 +114,13 @@ export class ResilientEventApplier {
     this.showBlockedGauge(transition);
   }
 
-  private writesSettled(batch: object, applied: boolean, refusals: number, elapsedMs: number): void {
+  private writesSettled(batch: object, applied: boolean, refusals: number): void {
+    const blockedSince = this.writeStatus.current()?.since ?? Date.now();
     const transition = this.writeStatus.settled(batch);
-    const seconds = Math.round(elapsedMs / 1000);
-    if (transition === 'cleared' && applied) this.logger.info({ refusals, blockedSeconds: seconds }, `graph writes resumed: the blocked batch applied after ${refusals} refusals over ${seconds} s`);
-    else if (transition === 'cleared') this.logger.info({ refusals, blockedSeconds: seconds }, 'graph writes no longer reported as blocked: the blocked batch left this consumer before it could be applied (stopping, rebalanced or failed otherwise)');
+    const seconds = Math.round((Date.now() - blockedSince) / 1000);
+    // At warn, not info: whoever sees the error line when the block starts must see it end.
+    if (transition === 'cleared' && applied) this.logger.warn({ refusals, blockedSeconds: seconds }, `graph writes resumed after ${seconds} s blocked: the batch applied after ${refusals} refusals`);
+    else if (transition === 'cleared') this.logger.warn({ refusals, blockedSeconds: seconds }, 'graph writes no longer reported as blocked: the blocked batch left this consumer before it could be applied (stopping, rebalanced or failed otherwise)');
     else if (transition === 'fault-changed') this.logBlocked();
     this.showBlockedGauge(transition);
   }

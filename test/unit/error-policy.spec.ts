@@ -33,17 +33,17 @@ class ScriptedSimilarityService {
   }
 }
 
-/** What the applier logged at error and info level (the levels people are told things at). */
+/** What the applier logged at warn level and above (what people are told). */
 class RecordingLogger {
-  readonly lines: { level: 'error' | 'info'; message: string }[] = [];
+  readonly lines: { level: 'error' | 'warn'; message: string }[] = [];
   setContext() {}
   error(_: object, message: string) {
     this.lines.push({ level: 'error', message });
   }
-  info(_: object, message: string) {
-    this.lines.push({ level: 'info', message });
+  warn(_: object, message: string) {
+    this.lines.push({ level: 'warn', message });
   }
-  warn() {}
+  info() {}
   debug() {}
 }
 
@@ -162,7 +162,7 @@ describe('error policy (ResilientEventApplier with the graph service replaced)',
       await policy.applier.apply(events('a'), control());
       expect(policy.logger.lines).toEqual([
         { level: 'error', message: expect.stringMatching(/^graph writes blocked \(SQLSTATE 42P01\): relation "student_similarity" does not exist: .*nothing is dead-lettered/) },
-        { level: 'info', message: expect.stringMatching(/^graph writes resumed: the blocked batch applied after 10 refusals/) },
+        { level: 'warn', message: expect.stringMatching(/^graph writes resumed after \d+ s blocked: the batch applied after 10 refusals/) },
       ]);
     });
 
