@@ -18,7 +18,10 @@ function lagOnPartitions(reading: LagReading | null, partitions: number[], now: 
 /**
  * Why this replica's consumer is not alive, or null when it is: it stopped for good, or it owns
  * partitions with records waiting and has made no progress for the stall timeout. An outage of
- * Kafka (no fresh reading) or of PostgreSQL (retries count as progress) never makes it dead.
+ * Kafka (no fresh reading) or of PostgreSQL (retries count as progress) never makes it dead, nor
+ * does a database that refuses the writes (also retried): a restart repairs neither, and would
+ * only move the partitions around. Readiness reports both instead. What the stall rule catches is
+ * a consumer that does nothing at all, not even retry.
  */
 export function consumerLivenessProblem(consumer: ConsumerSnapshot, reading: LagReading | null, now: number, settings: LivenessSettings): string | null {
   if (consumer.phase === 'failed') return `the Kafka consumer stopped: ${consumer.detail}`;

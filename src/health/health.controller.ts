@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { GraphWritesIndicator } from './graph-writes.indicator';
 import { KafkaConsumerIndicator } from './kafka-consumer.indicator';
 
 @Controller('health')
@@ -8,6 +9,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly consumer: KafkaConsumerIndicator,
+    private readonly graphWrites: GraphWritesIndicator,
   ) {}
 
   /**
@@ -20,11 +22,19 @@ export class HealthController {
     return this.health.check([() => this.consumer.live('kafka_consumer')]);
   }
 
-  /** Readiness of this replica: the database answers and its consumer is a running group member. */
+  /**
+   * Readiness of this replica: the database answers, its consumer is a running group member, and
+   * the database does not refuse its graph writes (a missing table or grant, which the ping
+   * cannot see). The last keeps the pod alive: restarting it repairs no schema.
+   */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 2000 }), () => this.consumer.ready('kafka_consumer')]);
+    return this.health.check([
+      () => this.database.pingCheck('database', { timeout: 2000 }),
+      () => this.consumer.ready('kafka_consumer'),
+      () => this.graphWrites.ready('graph_writes'),
+    ]);
   }
 
   /** The group's lag against MAX_CONSUMER_LAG, from the last reading: for alerts, not for probes. */

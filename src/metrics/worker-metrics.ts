@@ -32,10 +32,18 @@ export class WorkerMetrics {
   readonly graphTurnWait = new Histogram({ name: 'similarity_graph_turn_wait_seconds', help: "Time a batch waited for the worker's turn to write the graph (its other partitions' transactions)", buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   readonly graphTransaction = new Histogram({ name: 'similarity_graph_transaction_seconds', help: 'Time one graph transaction was open, its wait for the graph lock (other workers) included', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   readonly longestGraphTransaction = new Gauge({ name: 'similarity_graph_transaction_max_seconds', help: 'The longest graph transaction since the process started', registers: [this.registry] });
+  readonly graphWritesBlocked = new Gauge({
+    name: 'similarity_graph_writes_blocked',
+    help: 'Writes to the graph are refused for a reason no retry repairs (missing table or schema, revoked grant, bad credentials): 1 with the SQLSTATE while so, 0 otherwise',
+    labelNames: ['sqlstate'] as const,
+    registers: [this.registry],
+  });
   readonly retries = new Counter({ name: 'similarity_batch_retries_total', help: 'Batch retries, by failure kind', labelNames: ['kind'] as const, registers: [this.registry] });
 
   constructor(@InjectDataSource() dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'similarity_worker_' });
+    // A labelled gauge is served only once set: 0 from the start, so the series exists to alert on.
+    this.graphWritesBlocked.set(0);
     new Gauge({
       name: 'similarity_db_pool_connections',
       help: 'PostgreSQL pool connections, by state',

@@ -7,7 +7,8 @@ import { BatchControl } from '../kafka/kafka-record';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { EmbeddingEvent } from './dto/embedding-event';
 import { applyFailure, Rejection } from './rejections';
-import { classifyFailure } from './failure-classification';
+import { blockedWriteReason, classifyFailure, databaseErrorOf, retriedWhileItLasts } from './failure-classification';
+import { GraphWriteStatus, GraphWriteTransition } from './graph-write-status';
 import { SimilarityService } from './similarity.service';
 
 export interface AppliedBatch {
@@ -23,10 +24,12 @@ export class ConsumerStoppingError extends Error {
 
 /**
  * Applies a batch with the error policy of failure-classification: retries while PostgreSQL is
- * unavailable (heartbeating so the group keeps the partition), retries conflicts a bounded number
- * of times, and isolates permanent failures by splitting the batch until the failing event is
- * alone. Events are never skipped silently: each either lands in the graph or is returned as
- * rejected with a reason.
+ * unavailable or refuses the writes (heartbeating so the group keeps the partition), retries
+ * conflicts a bounded number of times, and isolates permanent failures by splitting the batch
+ * until the failing event is alone. Events are never skipped silently: each either lands in the
+ * graph or is returned as rejected with a reason. Refused writes are reported (GraphWriteStatus,
+ * the blocked gauge, one log line when they start and one when they end), since the database
+ * ping cannot see them.
  */
 @Injectable()
 export class ResilientEventApplier {
@@ -34,6 +37,7 @@ export class ResilientEventApplier {
     private readonly similarity: SimilarityService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
+    private readonly writeStatus: GraphWriteStatus,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(ResilientEventApplier.name);
@@ -47,7 +51,7 @@ export class ResilientEventApplier {
     } catch (error) {
       if (error instanceof ConsumerStoppingError) throw error;
       const kind = classifyFailure(error);
-      if (kind === 'unavailable') throw error;
+      if (retriedWhileItLasts(kind)) throw error;
       if (events.length === 1) {
         this.logger.error({ studentId: events[0].studentId, eventId: events[0].eventId, err: error }, 'event cannot be applied');
         return { rejected: [{ event: events[0], rejection: applyFailure(kind, error as Error) }] };
@@ -62,13 +66,16 @@ export class ResilientEventApplier {
 
   private async withRetries(events: EmbeddingEvent[], control: BatchControl) {
     const { maxAttempts, initialDelayMs, maxDelayMs } = this.config.retry;
+    // This batch's retries, as GraphWriteStatus counts them.
+    const batch = {};
     let conflicts = 0;
+    let refusals = 0;
     const policy = retry(
       handleWhen((error) => {
         if (!control.isActive()) return false;
         const kind = classifyFailure(error);
         if (kind === 'transient') conflicts++;
-        return kind === 'unavailable' || (kind === 'transient' && conflicts < maxAttempts);
+        return retriedWhileItLasts(kind) || (kind === 'transient' && conflicts < maxAttempts);
       }),
       { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }) },
     );
@@ -76,13 +83,58 @@ export class ResilientEventApplier {
       const error = 'error' in reason ? reason.error : undefined;
       const kind = classifyFailure(error);
       this.metrics.retries.inc({ kind });
-      this.logger.warn({ attempt, delayMs: Math.round(delay), kind, err: error }, 'batch failed; retrying');
+      if (kind === 'blocked') {
+        refusals++;
+        this.writesRefused(batch, error);
+        // Said once at error level when the block starts; each retry would only repeat it.
+        this.logger.debug({ attempt, delayMs: Math.round(delay), kind, err: error }, 'graph writes refused; retrying');
+      } else {
+        this.logger.warn({ attempt, delayMs: Math.round(delay), kind, err: error }, 'batch failed; retrying');
+      }
       void control.heartbeat().catch(() => undefined);
     });
-    return policy.execute(async () => {
-      if (!control.isActive()) throw new ConsumerStoppingError();
-      return this.similarity.applyEvents(events);
-    });
+    let applied = false;
+    try {
+      const outcome = await policy.execute(async () => {
+        if (!control.isActive()) throw new ConsumerStoppingError();
+        return this.similarity.applyEvents(events);
+      });
+      applied = true;
+      return outcome;
+    } finally {
+      if (refusals > 0) this.writesSettled(batch, applied, refusals);
+    }
+  }
+
+  private writesRefused(batch: object, error: unknown): void {
+    const { sqlstate, message } = databaseErrorOf(error) ?? { sqlstate: 'unknown', message: String((error as Error)?.message ?? error) };
+    const reason = blockedWriteReason(sqlstate, message);
+    const transition = this.writeStatus.refused(batch, { sqlstate, reason });
+    if (transition !== 'unchanged') this.logBlocked();
+    this.showBlockedGauge(transition);
+  }
+
+  private writesSettled(batch: object, applied: boolean, refusals: number): void {
+    const blockedSince = this.writeStatus.current()?.since ?? Date.now();
+    const transition = this.writeStatus.settled(batch);
+    const seconds = Math.round((Date.now() - blockedSince) / 1000);
+    // At warn, not info: whoever sees the error line when the block starts must see it end.
+    if (transition === 'cleared' && applied) this.logger.warn({ refusals, blockedSeconds: seconds }, `graph writes resumed after ${seconds} s blocked: the batch applied after ${refusals} refusals`);
+    else if (transition === 'cleared') this.logger.warn({ refusals, blockedSeconds: seconds }, 'graph writes no longer reported as blocked: the blocked batch left this consumer before it could be applied (stopping, rebalanced or failed otherwise)');
+    else if (transition === 'fault-changed') this.logBlocked();
+    this.showBlockedGauge(transition);
+  }
+
+  private logBlocked(): void {
+    const { sqlstate, reason } = this.writeStatus.current()!;
+    this.logger.error({ sqlstate, reason }, `graph writes blocked (SQLSTATE ${sqlstate}): ${reason}; the batch is retried until they resume, nothing is dead-lettered`);
+  }
+
+  private showBlockedGauge(transition: GraphWriteTransition): void {
+    if (transition === 'unchanged') return;
+    const block = this.writeStatus.current();
+    this.metrics.graphWritesBlocked.reset();
+    if (block) this.metrics.graphWritesBlocked.set({ sqlstate: block.sqlstate }, 1);
+    else this.metrics.graphWritesBlocked.set(0);
   }
 }
-

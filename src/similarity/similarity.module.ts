@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { GraphStoreModule } from './graph-store.module';
 import { EmbeddingIntake } from './embedding-intake';
+import { GraphWriteStatus } from './graph-write-status';
 import { ResilientEventApplier } from './resilient-event-applier';
 import { SimilarityController } from './similarity.controller';
 import { SimilarityService } from './similarity.service';
@@ -9,7 +10,7 @@ import { SimilarityService } from './similarity.service';
 @Module({
   imports: [GraphStoreModule],
   controllers: [SimilarityController],
-  providers: [SimilarityService, ResilientEventApplier, EmbeddingIntake],
-  exports: [SimilarityService],
+  providers: [SimilarityService, ResilientEventApplier, EmbeddingIntake, GraphWriteStatus],
+  exports: [SimilarityService, GraphWriteStatus],
 })
 export class SimilarityModule {}
