@@ -102,7 +102,7 @@ export const configDeclaration = {
     ssl: setting('KAFKA_SSL', flag.default('false'), 'TLS to Kafka'),
     sasl: combined(
       {
-        KAFKA_SASL_MECHANISM: variable(z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(), 'SASL to Kafka; unset: no SASL', { example: 'scram-sha-512' }),
+        KAFKA_SASL_MECHANISM: variable(z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(), 'SASL mechanism to Kafka, unset for none', { example: 'scram-sha-512' }),
         KAFKA_SASL_USERNAME: variable(z.string().optional(), 'SASL user, required with KAFKA_SASL_MECHANISM', { secret: true }),
         KAFKA_SASL_PASSWORD: variable(z.string().optional(), 'SASL password, required with KAFKA_SASL_MECHANISM; never logged', { secret: true }),
       },
@@ -184,7 +184,7 @@ export const configDeclaration = {
     operatorToken: setting(
       'OPERATOR_TOKEN',
       z.string().min(16, 'must be at least 16 characters').optional(),
-      'when set (16+ characters), the operator pages ask for it: Authorization: Bearer <token>, or HTTP Basic with it as the password',
+      'when set (16+ characters), the operator pages ask for it: an Authorization header of Bearer and the token, or HTTP Basic with the token as the password',
       { secret: true },
     ),
     reportCacheSeconds: setting('REPORT_CACHE_SECONDS', integer(0, 86400).default(60), '/graph/report serves the same report for this long (its queries scan whole tables); 0: computed on every request'),
