@@ -207,8 +207,8 @@ export type AppConfig = ConfigOf<typeof configDeclaration>;
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 type VariablesIn<D> = { [K in keyof D]: D[K] extends { kind: 'field'; variables: infer V } ? V : VariablesIn<D[K]> }[keyof D];
-/** Every variable by name, as read (before it is placed in the typed config). */
 type DeclaredVariables = UnionToIntersection<VariablesIn<typeof configDeclaration>>;
+/** Every variable by name, as read (before it is placed in the typed config). */
 export type RawConfig = { [N in keyof DeclaredVariables]: DeclaredVariables[N] extends Variable<infer S> ? z.output<S> : never };
 export type VariableName = keyof RawConfig & string;
 
@@ -218,6 +218,7 @@ interface Rule<N extends VariableName = VariableName> {
   /** The variable to blame and why, or nothing when the values agree. */
   check: (values: Pick<RawConfig, N>) => { variable: N; message: string } | undefined;
 }
+// Typed by the names it reads; the loader hands it those variables only when it read them all.
 const rule = <N extends VariableName>(reads: readonly N[], check: Rule<N>['check']): Rule => ({ reads, check }) as unknown as Rule;
 
 const crossFieldRules: Rule[] = [
