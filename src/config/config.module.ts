@@ -1,8 +1,12 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { AdminConfig, AppConfig } from './app-config';
+import { AdminConfig } from './app-config';
 
-/** Injection token of the validated, typed configuration. */
+/**
+ * Injection token of the validated, typed configuration. The worker provides the whole AppConfig,
+ * the CLI only AdminConfig: a provider that both build injects a Pick of AdminConfig, so it cannot
+ * name a setting the CLI lacks.
+ */
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
 /**
@@ -13,7 +17,7 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 @Global()
 @Module({})
 export class AppConfigModule {
-  static forRoot(config: AppConfig | AdminConfig): DynamicModule {
+  static forRoot(config: AdminConfig): DynamicModule {
     return {
       module: AppConfigModule,
       imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ ...config })] })],

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppConfig } from '../config/app-config';
+import { AdminConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { dataSourceOptions } from './data-source-options';
 import { TransactionRunner } from './transaction-runner';
@@ -10,7 +10,7 @@ import { TransactionRunner } from './transaction-runner';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.database), migrationsRun: false }),
+      useFactory: (config: Pick<AdminConfig, 'database'>) => ({ ...dataSourceOptions(config.database), migrationsRun: false }),
     }),
   ],
   providers: [TransactionRunner],

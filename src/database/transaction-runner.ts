@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AppConfig, WIDEST_HNSW_EF_SEARCH } from '../config/app-config';
+import { AdminConfig, WIDEST_HNSW_EF_SEARCH } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 
 /**
@@ -11,7 +11,7 @@ import { APP_CONFIG } from '../config/config.module';
 export class TransactionRunner {
   constructor(
     private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: Pick<AdminConfig, 'vectors'>,
   ) {}
 
   async run<T>(work: (db: EntityManager) => Promise<T>): Promise<T> {

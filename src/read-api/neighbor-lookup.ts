@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
+import { AdminConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { EmbeddingRepository } from '../similarity/embedding.repository';
 import { Neighbor } from '../similarity/graph/neighbor';
@@ -19,7 +19,7 @@ export class NeighborLookup {
     private readonly dataSource: DataSource,
     private readonly similarities: SimilarityRepository,
     private readonly embeddings: EmbeddingRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: Pick<AdminConfig, 'graph' | 'vectors'>,
   ) {}
 
   async stored(studentId: string): Promise<StudentNeighbors> {

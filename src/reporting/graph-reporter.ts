@@ -13,7 +13,7 @@ export class GraphReporter {
   constructor(
     private readonly dataSource: DataSource,
     private readonly reports: GraphReportRepository,
-    @Inject(APP_CONFIG) private readonly config: AdminConfig,
+    @Inject(APP_CONFIG) private readonly config: Pick<AdminConfig, 'graph'>,
   ) {}
 
   async report(options: { save: boolean }): Promise<{ report: GraphReport; comparison: ReportComparison | null }> {

@@ -41,7 +41,7 @@ export class GraphRebuilder {
     private readonly poolSearch: PoolSearch,
     private readonly similarities: SimilarityRepository,
     private readonly checkpoints: RebuildCheckpointRepository,
-    @Inject(APP_CONFIG) private readonly config: AdminConfig,
+    @Inject(APP_CONFIG) private readonly config: Pick<AdminConfig, 'graph'>,
   ) {}
 
   async rebuild(options: RebuildOptions): Promise<{ rebuilt: number; removedOrphans: number; searchedAgain: number; eventId: string }> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
+import { AdminConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { EmbeddingRepository } from './embedding.repository';
 
@@ -14,7 +14,7 @@ export class SchemaCheck implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly embeddings: EmbeddingRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: Pick<AdminConfig, 'vectors'>,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
