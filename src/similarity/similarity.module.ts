@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DeadLetterPublisher } from './dead-letter.publisher';
 import { GraphStoreModule } from './graph-store.module';
 import { EmbeddingIntake } from './embedding-intake';
 import { ResilientEventApplier } from './resilient-event-applier';
@@ -9,7 +10,7 @@ import { SimilarityService } from './similarity.service';
 @Module({
   imports: [GraphStoreModule],
   controllers: [SimilarityController],
-  providers: [SimilarityService, ResilientEventApplier, EmbeddingIntake],
+  providers: [SimilarityService, ResilientEventApplier, EmbeddingIntake, DeadLetterPublisher],
   exports: [SimilarityService],
 })
 export class SimilarityModule {}
