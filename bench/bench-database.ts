@@ -1,12 +1,9 @@
 import { Client } from 'pg';
 import type * as AppConfigModule from '../src/config/app-config';
 import type * as MigrateModule from '../src/database/migrate';
-import { EmbeddingRepository } from '../src/similarity/embedding.repository';
+import { writeEmbeddings } from '../workload/embedding-writes';
 import { builtModule, ServiceBuild } from './worker-process';
 import { StudentEvent, Workload } from './workload';
-
-/** Upstream's writes to student_embeddings go through the service's own SQL for that table. */
-const EMBEDDINGS = new EmbeddingRepository();
 
 export const BENCH_DATABASE = 'similarity_bench';
 const SERVER_URL = process.env.BENCH_PG_URL ?? `postgres://postgres@127.0.0.1:${process.env.LOCAL_PG_PORT ?? 54329}`;
@@ -84,9 +81,10 @@ export async function dropBenchDatabase(): Promise<void> {
 
 /** The built service's migrations without their vector index: the bench builds (and times) indexes itself. */
 export async function migrateWithoutVectorIndex(build: ServiceBuild, dimension: number): Promise<string[]> {
-  const { loadDatabaseConfig } = builtModule<typeof AppConfigModule>(build, 'src/config/app-config');
+  // The database settings as the built service reads them (its defaults, the bench's URL).
+  const { database } = builtModule<typeof AppConfigModule>(build, 'src/config/app-config').loadAdminConfig({ DB_URL: BENCH_DB_URL });
   const { runMigrations } = builtModule<typeof MigrateModule>(build, 'src/database/migrate');
-  return runMigrations({ database: loadDatabaseConfig({ DB_URL: BENCH_DB_URL }), vectors: { dimension, index: 'none' } });
+  return runMigrations({ database, vectors: { dimension, index: 'none' } });
 }
 
 /** Loads the initial vectors (version 1) and keeps a copy, so every runner starts from the same state. */
@@ -94,7 +92,7 @@ export async function loadInitialEmbeddings(db: Client, workload: Workload): Pro
   const { ids, initial, dimension } = workload;
   for (let start = 0; start < ids.length; start += LOAD_CHUNK) {
     const chunk = ids.slice(start, start + LOAD_CHUNK);
-    await EMBEDDINGS.upsert(db, chunk.map((studentId, i) => ({ studentId, vector: initial.subarray((start + i) * dimension, (start + i + 1) * dimension), version: 1 })));
+    await writeEmbeddings(db, chunk.map((studentId, i) => ({ studentId, vector: initial.subarray((start + i) * dimension, (start + i + 1) * dimension), version: 1 })));
   }
   await db.query('CREATE TABLE bench_initial_embeddings AS TABLE student_embeddings');
   await db.query('ANALYZE student_embeddings');
@@ -150,7 +148,7 @@ export async function applyUpstreamChanges(db: Client, events: Pick<StudentEvent
   const upserts = [...last.values()].filter((e) => e.change.kind === 'upsert');
   const deletes = [...last.values()].filter((e) => e.change.kind === 'delete').map((e) => e.message.student_id);
   if (upserts.length > 0) {
-    await EMBEDDINGS.upsert(
+    await writeEmbeddings(
       db,
       upserts.map((e) => ({ studentId: e.message.student_id, vector: (e.change as { vector: Float32Array }).vector, version: e.message.version! })),
     );

@@ -1,5 +1,5 @@
-import { clusteredVectors, seededRandom } from '../test/support/synthetic-vectors';
-import { Items, itemsOfLargestTopics, loadItems } from '../test/support/real-students';
+import { clusteredVectors, seededRandom } from '../workload/synthetic-vectors';
+import { Items, itemsOfLargestTopics, loadItems } from '../workload/real-students';
 
 export interface ItemSource {
   items: Items;

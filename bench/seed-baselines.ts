@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { applyUpstreamChanges, inTransaction } from './bench-database';
 import { describePlan } from './query-ceiling';
-import { LatencySummary, summarize } from '../scripts/lib/stats';
+import { LatencySummary, summarize } from '../workload/stats';
 import { StudentEvent } from './workload';
 
 export type BaselineKind = 'a' | 'b';

@@ -4,7 +4,7 @@ import { applyUpstreamChanges } from './bench-database';
 import { allCommitted, BenchKafka } from './bench-kafka';
 import { busyShareBetween, CpuByProcess, cpuMsBetween, readCpu } from './machine-info';
 import { DisturbedRunError } from './restartable-phase';
-import { LatencySummary, sleep, summarize } from '../scripts/lib/stats';
+import { LatencySummary, sleep, summarize } from '../workload/stats';
 import { StudentEvent } from './workload';
 
 const PUBLISH_CHUNK = 500;

@@ -6,7 +6,7 @@ import { BENCH_DB_URL, tableFootprints, vacuumEmbeddingsSeconds } from './bench-
 import { BenchKafka, KAFKA_BROKERS } from './bench-kafka';
 import { DisturbedRunError } from './restartable-phase';
 import { firstEvents, fixedRateLatency, sustainedThroughput, ThroughputResult } from './service-phases';
-import { sleep } from '../scripts/lib/stats';
+import { sleep } from '../workload/stats';
 import { builtModule, freePort, metricValues, runServiceCli, ServiceBuild, serviceEnvironment, WorkerProcess } from './worker-process';
 import { ServiceRun } from './w1-results';
 import { StudentEvent } from './workload';

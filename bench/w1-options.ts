@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'path';
-import { defaultDataDir } from '../test/support/real-students';
+import { defaultDataDir } from '../workload/real-students';
 
 export interface W1Options {
   students: number;

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { sleep } from '../scripts/lib/stats';
+import { sleep } from '../workload/stats';
 
 const REPO = path.resolve(__dirname, '..');
 

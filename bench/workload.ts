@@ -1,5 +1,5 @@
-import { Items, Student, StudentGenerator } from '../test/support/real-students';
-import { seededRandom } from '../test/support/synthetic-vectors';
+import { Items, Student, StudentGenerator } from '../workload/real-students';
+import { seededRandom } from '../workload/synthetic-vectors';
 
 /** The value of a message on the embedding topic, as the upstream producer sends it. */
 export interface EventMessage {

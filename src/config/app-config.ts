@@ -163,11 +163,6 @@ function databaseConfig(c: Pick<RawConfig, 'DB_URL' | 'DB_POOL_SIZE' | 'DB_SSL' 
   return { url: c.DB_URL, poolSize: c.DB_POOL_SIZE, ssl: c.DB_SSL ? { rejectUnauthorized: c.DB_SSL_REJECT_UNAUTHORIZED } : false };
 }
 
-/** Only the database settings, for commands that need nothing else (migrate). */
-export function loadDatabaseConfig(env: Record<string, string | undefined>): AppConfig['database'] {
-  return databaseConfig(parseOrThrow(configSchema.innerType().pick({ DB_URL: true, DB_POOL_SIZE: true, DB_SSL: true, DB_SSL_REJECT_UNAUTHORIZED: true }), env));
-}
-
 /** Every setting but Kafka's: what the admin commands that never use Kafka need (verify, report, rebuild, neighbors). */
 export type AdminConfig = Omit<AppConfig, 'kafka'>;
 
