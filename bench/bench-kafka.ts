@@ -1,5 +1,5 @@
 import { Admin, Kafka, logLevel, Partitioners, Producer, RecordMetadata } from 'kafkajs';
-import { EventMessage } from './workload';
+import { EventMessage } from '../workload/event-stream';
 import { sleep } from '../workload/stats';
 
 export const KAFKA_BROKERS = process.env.BENCH_KAFKA_BROKERS ?? `127.0.0.1:${process.env.LOCAL_KAFKA_PORT ?? 39092}`;

@@ -1,5 +1,5 @@
-import { clusteredVectors, seededRandom } from '../workload/synthetic-vectors';
-import { Items, itemsOfLargestTopics, loadItems } from '../workload/real-students';
+import { clusteredVectors, seededRandom } from './synthetic-vectors';
+import { Items, itemsOfLargestTopics, loadItems } from './real-students';
 
 export interface ItemSource {
   items: Items;
