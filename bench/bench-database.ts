@@ -1,12 +1,9 @@
 import { Client } from 'pg';
 import type * as AppConfigModule from '../src/config/app-config';
 import type * as MigrateModule from '../src/database/migrate';
-import { EmbeddingRepository } from '../src/similarity/embedding.repository';
+import { writeEmbeddings } from '../workload/embedding-writes';
 import { builtModule, ServiceBuild } from './worker-process';
-import { StudentEvent, Workload } from './workload';
-
-/** Upstream's writes to student_embeddings go through the service's own SQL for that table. */
-const EMBEDDINGS = new EmbeddingRepository();
+import { Workload } from '../workload/event-stream';
 
 export const BENCH_DATABASE = 'similarity_bench';
 const SERVER_URL = process.env.BENCH_PG_URL ?? `postgres://postgres@127.0.0.1:${process.env.LOCAL_PG_PORT ?? 54329}`;
@@ -15,7 +12,7 @@ const LOAD_CHUNK = 2000;
 
 export async function connect(url = BENCH_DB_URL): Promise<Client> {
   const client = new Client({ connectionString: url, application_name: 'similarity-bench' });
-  // A server restart kills idle connections too; the next query fails and the phase reruns.
+  // A server restart kills idle connections too: the next query fails, and so does the run.
   client.on('error', () => undefined);
   await client.connect();
   return client;
@@ -43,40 +40,12 @@ export async function inTransaction<T>(db: Client, work: () => Promise<T>): Prom
   }
 }
 
-/** When the server last started, waiting (up to `timeoutMs`) while it is down. */
-export async function serverStartTime(timeoutMs = 600_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const admin = await connect(`${SERVER_URL}/postgres`);
-      try {
-        const { rows: [row] } = await admin.query('SELECT pg_postmaster_start_time()::text AS started');
-        return row.started;
-      } finally {
-        await admin.end().catch(() => undefined);
-      }
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-}
-
-/** Drops and recreates the bench database through the admin database; touches no other database. */
-export async function recreateBenchDatabase(): Promise<void> {
+/** Drops (and, unless `recreate` is false, recreates) the bench database through the admin database; touches no other database. */
+export async function recreateBenchDatabase(recreate = true): Promise<void> {
   const admin = await connect(`${SERVER_URL}/postgres`);
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
-  } finally {
-    await admin.end();
-  }
-}
-
-export async function dropBenchDatabase(): Promise<void> {
-  const admin = await connect(`${SERVER_URL}/postgres`);
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
+    if (recreate) await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
   } finally {
     await admin.end();
   }
@@ -84,9 +53,10 @@ export async function dropBenchDatabase(): Promise<void> {
 
 /** The built service's migrations without their vector index: the bench builds (and times) indexes itself. */
 export async function migrateWithoutVectorIndex(build: ServiceBuild, dimension: number): Promise<string[]> {
-  const { loadDatabaseConfig } = builtModule<typeof AppConfigModule>(build, 'src/config/app-config');
+  // The database settings as the built service reads them (its defaults, the bench's URL).
+  const { database } = builtModule<typeof AppConfigModule>(build, 'src/config/app-config').loadAdminConfig({ DB_URL: BENCH_DB_URL });
   const { runMigrations } = builtModule<typeof MigrateModule>(build, 'src/database/migrate');
-  return runMigrations({ database: loadDatabaseConfig({ DB_URL: BENCH_DB_URL }), vectors: { dimension, index: 'none' } });
+  return runMigrations({ database, vectors: { dimension, index: 'none' } });
 }
 
 /** Loads the initial vectors (version 1) and keeps a copy, so every runner starts from the same state. */
@@ -94,7 +64,7 @@ export async function loadInitialEmbeddings(db: Client, workload: Workload): Pro
   const { ids, initial, dimension } = workload;
   for (let start = 0; start < ids.length; start += LOAD_CHUNK) {
     const chunk = ids.slice(start, start + LOAD_CHUNK);
-    await EMBEDDINGS.upsert(db, chunk.map((studentId, i) => ({ studentId, vector: initial.subarray((start + i) * dimension, (start + i + 1) * dimension), version: 1 })));
+    await writeEmbeddings(db, chunk.map((studentId, i) => ({ studentId, vector: initial.subarray((start + i) * dimension, (start + i + 1) * dimension), version: 1 })));
   }
   await db.query('CREATE TABLE bench_initial_embeddings AS TABLE student_embeddings');
   await db.query('ANALYZE student_embeddings');
@@ -120,6 +90,21 @@ export async function restoreGraph(db: Client, name: string): Promise<void> {
   await db.query('VACUUM ANALYZE student_similarity, student_neighbor_pools, student_pool_entries');
 }
 
+/** The service's index name and parameters, so the schema looks as its migration leaves it. */
+export const HNSW_INDEX = 'student_embeddings_vec_idx';
+const HNSW_PARAMETERS = 'm = 16, ef_construction = 64';
+
+/** A cosine vector index on student_embeddings: the service's HNSW by default. */
+export async function buildVectorIndex(db: Client, index = HNSW_INDEX, method: 'hnsw' | 'ivfflat' = 'hnsw', parameters = HNSW_PARAMETERS): Promise<void> {
+  await db.query("SET maintenance_work_mem = '1GB'");
+  await db.query(`CREATE INDEX ${index} ON student_embeddings USING ${method} (vec vector_cosine_ops) WITH (${parameters})`);
+  await db.query('ANALYZE student_embeddings');
+}
+
+export async function dropIndex(db: Client, index: string): Promise<void> {
+  await db.query(`DROP INDEX IF EXISTS ${index}`);
+}
+
 /** No graph at all: the state before any student's first event. */
 export async function emptyGraph(db: Client): Promise<void> {
   await db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_entries');
@@ -141,35 +126,6 @@ export async function copyGraphInto(db: Client, name: string, graphTable: string
 }
 
 /**
- * What the upstream producer does before it publishes events: write each student's last new
- * vector (with the event's version) and delete the rows of students whose last event is a leave.
- */
-export async function applyUpstreamChanges(db: Client, events: Pick<StudentEvent, 'message' | 'change'>[]): Promise<void> {
-  const last = new Map<string, Pick<StudentEvent, 'message' | 'change'>>();
-  for (const event of events) if (event.change.kind !== 'none') last.set(event.message.student_id, event);
-  const upserts = [...last.values()].filter((e) => e.change.kind === 'upsert');
-  const deletes = [...last.values()].filter((e) => e.change.kind === 'delete').map((e) => e.message.student_id);
-  if (upserts.length > 0) {
-    await EMBEDDINGS.upsert(
-      db,
-      upserts.map((e) => ({ studentId: e.message.student_id, vector: (e.change as { vector: Float32Array }).vector, version: e.message.version! })),
-    );
-  }
-  if (deletes.length > 0) await db.query('DELETE FROM student_embeddings WHERE student_id = ANY($1::text[])', [deletes]);
-}
-
-export interface TableFootprint {
-  table: string;
-  liveTuples: number;
-  deadTuples: number;
-  autovacuums: number;
-  tableBytes: number;
-  indexBytes: number;
-  totalBytes: number;
-  indexes: { name: string; bytes: number }[];
-}
-
-/**
  * How long the vacuum that the upstream's updates left for student_embeddings takes (most of it
  * the HNSW index), done now in one process; an autovacuum still at it is cancelled by the wait.
  */
@@ -177,26 +133,4 @@ export async function vacuumEmbeddingsSeconds(db: Client): Promise<number> {
   const started = performance.now();
   await db.query('VACUUM (PARALLEL 0) student_embeddings');
   return (performance.now() - started) / 1000;
-}
-
-/** Tuples and sizes of the service's tables (dead tuples as the statistics collector counts them). */
-export async function tableFootprints(db: Client, tables = ['student_embeddings', 'student_similarity', 'student_neighbor_pools', 'student_pool_entries', 'student_graph_changes']): Promise<TableFootprint[]> {
-  const { rows } = await db.query(
-    `SELECT t.relname AS table, t.n_live_tup::bigint AS live, t.n_dead_tup::bigint AS dead, t.autovacuum_count::bigint AS autovacuums,
-            pg_relation_size(t.relid) AS table_bytes, pg_indexes_size(t.relid) AS index_bytes, pg_total_relation_size(t.relid) AS total_bytes,
-            coalesce((SELECT json_agg(json_build_object('name', i.indexrelname, 'bytes', pg_relation_size(i.indexrelid)) ORDER BY i.indexrelname)
-                        FROM pg_stat_user_indexes i WHERE i.relid = t.relid), '[]') AS indexes
-       FROM pg_stat_user_tables t WHERE t.relname = ANY($1::text[]) ORDER BY t.relname`,
-    [tables],
-  );
-  return rows.map((r) => ({
-    table: r.table,
-    liveTuples: Number(r.live),
-    deadTuples: Number(r.dead),
-    autovacuums: Number(r.autovacuums),
-    tableBytes: Number(r.table_bytes),
-    indexBytes: Number(r.index_bytes),
-    totalBytes: Number(r.total_bytes),
-    indexes: r.indexes,
-  }));
 }

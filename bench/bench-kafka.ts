@@ -1,6 +1,6 @@
 import { Admin, Kafka, logLevel, Partitioners, Producer, RecordMetadata } from 'kafkajs';
-import { EventMessage } from './workload';
-import { sleep } from '../scripts/lib/stats';
+import { EventMessage } from '../workload/event-stream';
+import { sleep } from '../workload/stats';
 
 export const KAFKA_BROKERS = process.env.BENCH_KAFKA_BROKERS ?? `127.0.0.1:${process.env.LOCAL_KAFKA_PORT ?? 39092}`;
 const PARTITIONS = 3;

@@ -1,7 +1,9 @@
 import { Client } from 'pg';
-import { applyUpstreamChanges, inTransaction } from './bench-database';
-import { CpuByProcess, cpuMsBetween, readCpu } from './machine-info';
-import { StudentEvent } from './workload';
+import { inTransaction } from './bench-database';
+import { CPU_GROUPS, CpuByProcess, cpuMsBetween, readCpu } from './cpu-by-process';
+import { ThroughputResult } from './service-phases';
+import { FloorCeiling } from './w1-results';
+import { applyUpstreamChanges, StudentEvent } from '../workload/event-stream';
 
 export const FLOOR_GRAPH = 'floor_similarity';
 /** pgvector's default, the shortest walk it ships with. */
@@ -65,4 +67,16 @@ async function replaceOwnLists(db: Client, chunk: StudentEvent[], k: number, thr
       rows.map((r) => lastEvent.get(r.a)),
     ]);
   });
+}
+
+/**
+ * What the floor needs per event (every group but the rest of the machine), plus the Kafka
+ * broker's share from the service's sustained phase, and the events/s that leaves on `cores`.
+ */
+export function floorCeiling(floor: ForwardFloorResult, sustained: ThroughputResult, cores: number): FloorCeiling | null {
+  if (!floor.cpuMs) return null;
+  const ownMsPerEvent = CPU_GROUPS.filter((g) => g !== 'rest').reduce((sum, g) => sum + floor.cpuMs![g], 0) / floor.events;
+  const kafkaMsPerEvent = sustained.cpuMs ? sustained.cpuMs.kafka / sustained.events : 0;
+  const msPerEvent = ownMsPerEvent + kafkaMsPerEvent;
+  return { ownMsPerEvent, kafkaMsPerEvent, msPerEvent, eventsPerSecond: (1000 * cores) / msPerEvent };
 }

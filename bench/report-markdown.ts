@@ -1,6 +1,5 @@
-import { MISSED_BUCKETS } from './graph-quality';
-import { mb } from './index-phase';
-import { CPU_GROUPS, CpuByProcess } from './machine-info';
+import { CPU_GROUPS, CpuByProcess } from './cpu-by-process';
+import { GraphQuality, MISSED_BUCKETS } from './graph-quality';
 import { ThroughputResult } from './service-phases';
 import { ServiceRun, W1Results } from './w1-results';
 
@@ -9,47 +8,36 @@ const table = (header: string[], rows: (string | number)[][]) =>
   [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 
 /** The results as a markdown report: targets first, then every measured table. */
-export function renderMarkdown(r: W1Results, chartFile: string): string {
+export function renderMarkdown(r: W1Results): string {
   const { service: s, baselines: b } = r;
-  const services = [s, ...(r.serviceTwoWorkers ? [r.serviceTwoWorkers] : []), ...(r.serviceOtherMode ? [r.serviceOtherMode] : [])];
+  const services = [s, ...(r.serviceTwoWorkers ? [r.serviceTwoWorkers] : [])];
   const sections = [
     `# W1 benchmark: ${r.options.students.toLocaleString('en')} students x ${r.dimension} dims, ${r.options.events.toLocaleString('en')} events`,
     `Run ${r.startedAt} to ${r.finishedAt}. K = ${r.k}, threshold ${r.threshold}, seed ${r.options.seed}.`,
     `**Data:** ${r.data.synthetic ? '**' + r.data.description + '**' : r.data.description}.`,
-    `**Machine:** ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB RAM, ${r.machine.os}; Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, pgvector ${r.machine.pgvector}, Kafka ${r.machine.kafka}. Shared, noisy machine (other work ran at the same time).`,
+    `**Machine:** ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB RAM, ${r.machine.os}; Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}, pgvector ${r.machine.pgvector}. Shared, noisy machine (other work ran at the same time).`,
     `**Service measured:** ${s.source.from === 'commit' ? `commit \`${s.source.commit}\`` : `working tree at \`${s.source.commit}\`${s.source.dirty ? ' with uncommitted changes in src/ or migrations/' : ''}`}, compiled with tsc, run with plain node.`,
-    `**Worker settings (default run):** ${Object.entries(s.settings).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.` +
-      (r.serviceOtherMode ? ` The extra run changes only \`CANDIDATE_SEARCH=${r.serviceOtherMode.settings.CANDIDATE_SEARCH}\`.` : ''),
-    `![W1 chart](${chartFile})`,
+    `**Worker settings:** ${Object.entries(s.settings).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.`,
     '## Targets (the service with its default settings)',
     table(['what', 'target', 'measured', 'met'], r.targets.map((t) => [t.name, t.target, t.measured, t.met ? 'yes' : '**no**'])),
     ...floorScale(r),
     '## Throughput and latency',
     table(
-      ['runner', 'events', 'events/s', 'vs (b)', 'vs (a)', 'latency p50 / p95 / p99 (ms)', 'search plan'],
+      ['runner', 'events', 'events/s', 'vs (b)', 'latency p50 / p95 / p99 (ms)', 'search plan'],
       [
         ...services.map((x) => [
           x.label,
           x.throughput.events,
           f(x.throughput.eventsPerSecond),
           `${f(x.throughput.eventsPerSecond / b.b.eventsPerSecond, 2)}x`,
-          `${f(x.throughput.eventsPerSecond / b.a.eventsPerSecond, 2)}x`,
           `${f(x.latency.latencyMs.p50)} / ${f(x.latency.latencyMs.p95)} / ${f(x.latency.latencyMs.p99)} (event to commit at ${x.latency.targetRate}/s)`,
-          'see profile',
-        ]),
-        ...(['b', 'a'] as const).map((k) => [
-          `baseline (${k}): ${b[k].description}`,
-          b[k].events,
-          f(b[k].eventsPerSecond),
           '',
-          '',
-          `${f(b[k].latencyMs.p50)} / ${f(b[k].latencyMs.p95)} / ${f(b[k].latencyMs.p99)} (handler per event)`,
-          b[k].planTop,
         ]),
+        [`baseline (b): ${b.b.description}`, b.b.events, f(b.b.eventsPerSecond), '', `${f(b.b.latencyMs.p50)} / ${f(b.b.latencyMs.p95)} / ${f(b.b.latencyMs.p99)} (handler per event)`, b.b.planTop],
       ],
     ),
     `Service: end to end, from the first publish to the last committed offset (upstream row writes included; events published in chunks of 500, each chunk after its rows). ` +
-      `Baselines: time in the handler only (the upstream row write before each event is not counted), one event at a time on one connection.`,
+      `Baseline: time in the handler only (the upstream row write before each event is not counted), one event at a time on one connection.`,
     ...services.map(
       (x) =>
         `${x.label}: latency over ${x.latency.events} events at ${x.latency.targetRate}/s (achieved ${f(x.latency.achievedRate, 0)}/s), mean poll interval ${f(x.latency.pollIntervalMs, 2)} ms; ` +
@@ -60,17 +48,16 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
         `Peak RSS (VmHWM of the worker's node process, compiled JS${x.workers > 1 ? ', the larger of the workers' : ''}): **${f(x.peakRssBytes / 2 ** 20, 0)} MB** (${f(x.peakRssAfterSustainedBytes / 2 ** 20, 0)} MB already after the sustained phase). ` +
         (x.firstComputations
           ? `Initial graph by every student's first event through the worker: ${x.firstComputations.events} events in ${f(x.firstComputations.seconds)} s = **${f(x.firstComputations.eventsPerSecond)} events/s**, WAL ${f(x.firstComputations.walBytes / x.firstComputations.events / 1024, 0)} KB per event.`
-          : x.rebuildSeconds > 0
-            ? `Initial graph (CLI \`rebuild --chunk 500\`): ${f(x.rebuildSeconds)} s.`
-            : 'Initial graph: the default run\'s, restored.'),
+          : "Initial graph: the one-worker run's, restored."),
     ),
     `Latency method: ${s.latency.method}.`,
     '## Graph quality after the stream',
     table(
       ['runner', 'after events', 'lists checked', 'recall@15', 'lists exactly right', ...MISSED_BUCKETS.map((x) => `missing ${x}`)],
       [
-        ...services.map((x) => [x.label, x.throughput.events + x.latency.events, x.quality.checked, f(x.quality.recall, 4), `${f(x.quality.exactLists * 100)}%`, ...MISSED_BUCKETS.map((n) => x.quality.missedHistogram[n])]),
-        ...(['b', 'a'] as const).map((k) => [`baseline (${k})`, b[k].qualityAfterEvents, b[k].quality.checked, f(b[k].quality.recall, 4), `${f(b[k].quality.exactLists * 100)}%`, ...MISSED_BUCKETS.map((n) => b[k].quality.missedHistogram[n])]),
+        ...services.map((x) => qualityRow(x.label, x.throughput.events + x.latency.events, x.quality)),
+        qualityRow('baseline (b)', b.b.events, b.b.quality),
+        qualityRow('the floor', r.forwardFloor.events, r.forwardFloor.quality),
       ],
     ),
     'Exact lists by brute force (exactTopK over the final vectors, Float32) for the students present at the end; compareWithExact with tolerance 1e-4. "missing n": lists that miss n of their exact neighbours.',
@@ -94,37 +81,22 @@ export function renderMarkdown(r: W1Results, chartFile: string): string {
           m.similarity_lists_repaired_total,
           m.similarity_pool_refills_total,
           x.throughput.machineCpuBusy == null ? '-' : `${f(x.throughput.machineCpuBusy * 100, 0)}%`,
-          x.vacuumAfterSustainedSeconds == null ? '-' : `${f(x.vacuumAfterSustainedSeconds)} s (${f((1000 * x.vacuumAfterSustainedSeconds) / x.throughput.events, 2)} ms per event)`,
+          `${f(x.vacuumAfterSustainedSeconds)} s (${f((1000 * x.vacuumAfterSustainedSeconds) / x.throughput.events, 2)} ms per event)`,
         ];
       }),
     ),
     'Batch time is the worker\'s own: its search, its wait for its turn (its other partitions\' transactions, outside any transaction) and its graph transaction (the wait for the lock, held by another worker, included); the longest batch and transaction are over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts. Machine CPU busy: the share of all cores\' time (/proc/stat) busy during the phase, every process included (PostgreSQL, Kafka, the bench\'s own writes). VACUUM left: a `VACUUM (PARALLEL 0) student_embeddings` right after the phase (one core, mostly the HNSW index), the part of the upstream\'s vacuum that autovacuum had not done during the phase.',
     ...cpuByProcessSection(services),
-    ...services.flatMap((x) => [
-      `${x.label}: the service's own reads (its repositories, not a copy) for one batch of ${x.profile.batchSize} students on the final state, timed alone:`,
-      table(['step', 'ms', 'ms per student'], x.profile.stepsMs.map((p) => [p.step, f(p.ms), f(p.ms / x.profile.batchSize, 2)])),
-    ]),
     ...forwardFloorSection(r),
-    '## Ceiling: raw pgvector top-15 queries',
-    r.ceiling
-      ? table(
-          ['index', 'setting', 'q/s, 1 connection', 'q/s, 2 connections', 'recall@15 vs exact', 'plan'],
-          r.ceiling.map((c) => [c.index, c.setting, f(c.qpsOneConnection, 0), f(c.qpsTwoConnections, 0), f(c.recall, 4), c.planTop]),
-        )
-      : '(skipped with --skip-ceiling)',
-    '200 query students spread over the initial table, the query vector as a parameter, `enable_seqscan = off` for the index rows (the ceiling measures the index).',
-    '## Index builds',
-    table(['index', 'parameters', 'rows', 'build time', 'size'], r.indexBuilds.map((x) => [x.method, x.parameters, x.rows, `${f(x.seconds)} s`, mb(x.bytes)])),
-    `## Tables after the stream (${s.label}, before any manual VACUUM)`,
-    table(
-      ['table', 'live tuples', 'dead tuples', 'autovacuums', 'table', 'indexes', 'total', 'index sizes'],
-      s.footprintAfterStream.map((t) => [t.table, t.liveTuples, t.deadTuples, t.autovacuums, mb(t.tableBytes), mb(t.indexBytes), mb(t.totalBytes), t.indexes.map((i) => `${i.name} ${mb(i.bytes)}`).join(', ')]),
-    ),
     '## Event mix',
     table(['phase', ...Object.keys(r.eventMix.stream)], [['sustained stream', ...Object.values(r.eventMix.stream)], ['latency phase', ...Object.values(r.eventMix.latencyPhase)]]),
     ...(r.notes.length ? ['## Notes', r.notes.map((n) => `- ${n}`).join('\n')] : []),
   ];
   return sections.join('\n\n') + '\n';
+}
+
+function qualityRow(label: string, afterEvents: number, q: GraphQuality): (string | number)[] {
+  return [label, afterEvents, q.checked, f(q.recall, 4), `${f(q.exactLists * 100)}%`, ...MISSED_BUCKETS.map((n) => q.missedHistogram[n])];
 }
 
 /** Mean of similarity_event_to_commit_seconds over the latency phase (total minus the sustained phase). */
@@ -144,34 +116,23 @@ const CPU_GROUP_NAMES: Record<keyof CpuByProcess, string> = {
   rest: 'rest of the machine',
 };
 
-/** What the floor needs per event with the Kafka broker's share, and the events/s that leaves on this machine's cores; null for results of a bench that did not measure the floor. */
-function floorCeiling(r: W1Results): { ownMsPerEvent: number; kafkaMsPerEvent: number; msPerEvent: number; eventsPerSecond: number } | null {
-  const floor = r.forwardFloor;
-  if (!floor?.cpuMs) return null;
-  const ownMsPerEvent = CPU_GROUPS.filter((g) => g !== 'rest').reduce((sum, g) => sum + floor.cpuMs![g], 0) / floor.events;
-  const sustained = r.service.throughput;
-  const kafkaMsPerEvent = sustained.cpuMs ? sustained.cpuMs.kafka / sustained.events : 0;
-  const msPerEvent = ownMsPerEvent + kafkaMsPerEvent;
-  return { ownMsPerEvent, kafkaMsPerEvent, msPerEvent, eventsPerSecond: (1000 * r.machine.cores) / msPerEvent };
-}
-
 function floorScale(r: W1Results): string[] {
-  const ceiling = floorCeiling(r);
+  const ceiling = r.floorCeiling;
   return ceiling
     ? [`For scale: the cheapest worker that searches the index once per changed student (the floor, below) needs ${f(ceiling.msPerEvent, 2)} ms of CPU per event, so these ${r.machine.cores} cores allow it at most ${f(ceiling.eventsPerSecond, 0)} events/s.`]
     : [];
 }
 
-/** The floor's CPU per event and what it leaves of the machine (results of a bench that did not measure the floor have none). */
+/** The floor's CPU per event and what it leaves of the machine (none without /proc). */
 function forwardFloorSection(r: W1Results): string[] {
   const floor = r.forwardFloor;
-  const ceiling = floorCeiling(r);
-  if (!floor?.cpuMs || !ceiling) return [];
+  const ceiling = r.floorCeiling;
+  if (!floor.cpuMs || !ceiling) return [];
   const perEvent = (ms: number) => ms / floor.events;
   return [
     '## The floor: the cheapest worker that searches per event',
     table(
-      ['runner', 'events', 'batch', 'events/s (upstream writes, then the floor)', "CPU ms per event: the floor's session", "the upstream's session", 'bench node (both clients)', 'PostgreSQL background', 'all but the rest of the machine', 'recall@15', 'lists exactly right'],
+      ['runner', 'events', 'batch', 'events/s (upstream writes, then the floor)', "CPU ms per event: the floor's session", "the upstream's session", 'bench node (both clients)', 'PostgreSQL background', 'all but the rest of the machine'],
       [[
         `forward only, top-${r.k} at ef_search ${floor.efSearch}`,
         floor.events,
@@ -182,8 +143,6 @@ function forwardFloorSection(r: W1Results): string[] {
         f(perEvent(floor.cpuMs.bench), 2),
         f(perEvent(floor.cpuMs.databaseBackground), 2),
         f(ceiling.ownMsPerEvent, 2),
-        f(floor.quality.recall, 4),
-        `${f(floor.quality.exactLists * 100)}%`,
       ]],
     ),
     `Each batch's changed students get their own top-${r.k} at pgvector's default \`hnsw.ef_search\` and their lists replaced, in one transaction; nothing else is repaired (the seed's algorithm, batched), from the default run's initial graph over the same ${floor.events} events. ` +
@@ -192,7 +151,7 @@ function forwardFloorSection(r: W1Results): string[] {
   ];
 }
 
-/** CPU milliseconds per event by process, for each phase that recorded them (older results may not). */
+/** CPU milliseconds per event by process, for each phase that recorded them (none without /proc). */
 function cpuByProcessSection(services: ServiceRun[]): string[] {
   const phases = services.flatMap((x) => [
     ...(x.firstComputations ? [{ label: `${x.label}, first computations`, phase: x.firstComputations }] : []),

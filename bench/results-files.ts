@@ -1,13 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { renderChart } from './report-chart';
 import { renderMarkdown } from './report-markdown';
 import { W1Results } from './w1-results';
 
 const FULL_SIZE = 100_000;
 
 /**
- * Writes w1-<students>-<YYYYMMDD-HHMM>.{json,md,svg} and overwrites latest-quick.* or latest-full.*
+ * Writes w1-<students>-<YYYYMMDD-HHMM>.{json,md} and overwrites latest-quick.* or latest-full.*
  * with the same; a dense run (--topics) is w1-dense<topics>-... and latest-dense.*.
  */
 export function writeResults(results: W1Results, outDir: string): string[] {
@@ -21,8 +20,7 @@ export function writeResults(results: W1Results, outDir: string): string[] {
   for (const base of [name, latest]) {
     const files = {
       json: JSON.stringify(results, null, 2) + '\n',
-      md: renderMarkdown(results, `${base}.svg`),
-      svg: renderChart(results),
+      md: renderMarkdown(results),
     };
     for (const [ext, content] of Object.entries(files)) {
       const file = path.join(outDir, `${base}.${ext}`);

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { applyUpstreamChanges } from './bench-database';
 import { allCommitted, BenchKafka } from './bench-kafka';
-import { busyShareBetween, CpuByProcess, cpuMsBetween, readCpu } from './machine-info';
-import { DisturbedRunError } from './restartable-phase';
-import { LatencySummary, sleep, summarize } from '../scripts/lib/stats';
-import { StudentEvent } from './workload';
+import { busyShareBetween, CpuByProcess, cpuMsBetween, readCpu } from './cpu-by-process';
+import { LatencySummary, sleep, summarize } from '../workload/stats';
+import { applyUpstreamChanges, StudentEvent } from '../workload/event-stream';
 
 const PUBLISH_CHUNK = 500;
 const THROUGHPUT_POLL_MS = 50;
@@ -22,8 +20,8 @@ export interface ThroughputResult {
   walBytes: number;
   /** Share of the machine's CPU time (all cores, every process) that was busy during the phase; null without /proc/stat. */
   machineCpuBusy: number | null;
-  /** CPU milliseconds spent during the phase, by process; null without /proc (absent in results of a bench that did not record it). */
-  cpuMs?: CpuByProcess | null;
+  /** CPU milliseconds spent during the phase, by process; null without /proc. */
+  cpuMs: CpuByProcess | null;
 }
 
 /**
@@ -32,7 +30,7 @@ export interface ThroughputResult {
  * committed offsets reach the end of every partition.
  */
 export async function sustainedThroughput(db: Client, kafka: BenchKafka, events: Pick<StudentEvent, 'message' | 'change'>[], workerPids: number[]): Promise<ThroughputResult> {
-  const walAtStart = await walPosition(db);
+  const { rows: [{ lsn: walAtStart }] } = await db.query('SELECT pg_current_wal_lsn()::text AS lsn');
   const committedAtStart = await committedTotal(kafka).catch(() => 0);
   const { rows: [{ pid: upstreamBackendPid }] } = await db.query('SELECT pg_backend_pid() AS pid');
   const roles = { workerPids, upstreamBackendPid };
@@ -64,11 +62,6 @@ export async function sustainedThroughput(db: Client, kafka: BenchKafka, events:
 /** Every student's first event (its row is already written): the graph built by the worker, one first computation each. */
 export function firstEvents(ids: string[]): Pick<StudentEvent, 'message' | 'change'>[] {
   return ids.map((id) => ({ message: { student_id: id, event_id: randomUUID(), version: 1, op: 'upsert' }, change: { kind: 'none' } }));
-}
-
-async function walPosition(db: Client): Promise<string> {
-  const { rows } = await db.query('SELECT pg_current_wal_lsn()::text AS lsn');
-  return rows[0].lsn;
 }
 
 async function walBytesSince(db: Client, lsn: string): Promise<number> {
@@ -176,7 +169,7 @@ class CommitWatch {
       }
       await sleep(LATENCY_POLL_MS);
     }
-    if (this.failed) throw new DisturbedRunError('the committed offsets could not be read during the latency phase');
+    if (this.failed) throw new Error('the committed offsets could not be read during the latency phase: its figures are void');
     return (performance.now() - started) / Math.max(1, polls);
   }
 }

@@ -1,17 +1,13 @@
 import { Client } from 'pg';
 import type * as AppConfigModule from '../src/config/app-config';
 import type { AppConfig } from '../src/config/app-config';
-import { profileBatchReads } from './batch-profile';
-import { BENCH_DB_URL, tableFootprints, vacuumEmbeddingsSeconds } from './bench-database';
+import { BENCH_DB_URL, vacuumEmbeddingsSeconds } from './bench-database';
 import { BenchKafka, KAFKA_BROKERS } from './bench-kafka';
-import { DisturbedRunError } from './restartable-phase';
 import { firstEvents, fixedRateLatency, sustainedThroughput, ThroughputResult } from './service-phases';
-import { sleep } from '../scripts/lib/stats';
-import { builtModule, freePort, metricValues, runServiceCli, ServiceBuild, serviceEnvironment, WorkerProcess } from './worker-process';
+import { builtModule, freePort, metricValues, ServiceBuild, WorkerProcess } from './worker-process';
 import { ServiceRun } from './w1-results';
-import { StudentEvent } from './workload';
+import { StudentEvent } from '../workload/event-stream';
 
-const REBUILD_CHUNK = 500;
 const PROFILE_METRICS = [
   'similarity_batch_duration_seconds_sum',
   'similarity_batch_duration_seconds_count',
@@ -44,7 +40,7 @@ export interface ServiceStream {
   latencyRate: number;
 }
 
-/** The service as deployed: compiled, with its environment (defaults, the caller's, the bench's, `extraEnv`). */
+/** The service as deployed: compiled, with its environment (its defaults, then the caller's, then the bench's). */
 export interface PreparedService {
   label: string;
   config: AppConfig;
@@ -53,15 +49,8 @@ export interface PreparedService {
   build: ServiceBuild;
 }
 
-export async function prepareService(build: ServiceBuild, dimension: number, extraEnv: Record<string, string>): Promise<PreparedService> {
-  const env = serviceEnvironment({
-    DB_URL: BENCH_DB_URL,
-    KAFKA_BROKERS,
-    HTTP_PORT: String(await freePort()),
-    LOG_LEVEL: 'warn',
-    EMBEDDING_DIM: String(dimension),
-    ...extraEnv,
-  });
+export async function prepareService(build: ServiceBuild, dimension: number): Promise<PreparedService> {
+  const env = { ...process.env, DB_URL: BENCH_DB_URL, KAFKA_BROKERS, HTTP_PORT: String(await freePort()), LOG_LEVEL: 'warn', EMBEDDING_DIM: String(dimension) };
   // The settings as the built service reads them: its defaults may differ from this tree's.
   const config = builtModule<typeof AppConfigModule>(build, 'src/config/app-config').loadConfig(env);
   return { label: `service (${config.graph.candidateSearch} candidate search)`, config, env, settings: effectiveSettings(config), build };
@@ -74,19 +63,12 @@ export function describeService(service: PreparedService): string {
   return `  built from ${built}\n  worker settings: ${Object.entries(service.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`;
 }
 
-/** The initial graph by the service's CLI; `resume` continues an interrupted rebuild from its checkpoint. */
-export async function rebuildGraph(service: PreparedService, resume: boolean): Promise<number> {
-  const started = performance.now();
-  await runServiceCli(service.build.buildDir, ['rebuild', '--chunk', String(REBUILD_CHUNK), ...(resume ? ['--resume'] : [])], service.env);
-  return (performance.now() - started) / 1000;
-}
-
 /**
  * The worker in its own process on a fresh topic: the sustained stream, then the fixed-rate
- * phase; then its peak memory, metrics, the tables' footprint and a profile of one batch.
+ * phase; then its peak memory and metrics.
  * Leaves the final graph in student_similarity.
  */
-export async function runStream(db: Client, service: PreparedService, stream: ServiceStream, plan: StreamPlan): Promise<Omit<ServiceRun, 'quality' | 'rebuildSeconds'>> {
+export async function runStream(db: Client, service: PreparedService, stream: ServiceStream, plan: StreamPlan): Promise<Omit<ServiceRun, 'quality'>> {
   // A topic and group of its own per attempt, so nothing of an aborted attempt is read again.
   const runId = `bench_w1_${Date.now()}`;
   const env = { ...service.env, STUDENT_EMBEDDING_TOPIC: runId, KAFKA_GROUP_ID: runId };
@@ -117,13 +99,7 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
     console.log(`  latency at ${latency.targetRate}/s (achieved ${latency.achievedRate.toFixed(0)}/s): p50 ${l.p50.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms`);
     const totalMetrics = await workerMetrics(workers);
     const peakRssBytes = Math.max(...workers.map((w) => w.peakRssBytes()));
-    for (const worker of workers) await worker.stop();
-    // Statistics of the worker's sessions are flushed when they end; give the collector a moment.
-    await sleep(1500);
-    const footprintAfterStream = await tableFootprints(db);
-    const meanBatch = Math.max(1, Math.round(sustainedMetrics.similarity_batch_size_events_sum / Math.max(1, sustainedMetrics.similarity_batch_size_events_count)));
-    const profile = await profileBatchReads(service.build, service.config, await someStudents(db, meanBatch));
-    if (kafka.connectionErrors > 0) throw new DisturbedRunError(`Kafka was unreachable (${kafka.connectionErrors} connection errors)`);
+    if (kafka.connectionErrors > 0) throw new Error(`Kafka was unreachable (${kafka.connectionErrors} connection errors): the run's figures are void`);
     return {
       label: plan.workers > 1 ? `${service.label}, ${plan.workers} workers` : service.label,
       workers: plan.workers,
@@ -136,8 +112,6 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
       peakRssBytes,
       peakRssAfterSustainedBytes,
       metrics: { sustained: sustainedMetrics, total: totalMetrics },
-      profile,
-      footprintAfterStream,
     };
   } finally {
     for (const worker of workers) await worker.stop();
@@ -176,10 +150,4 @@ function effectiveSettings(config: AppConfig): ServiceRun['settings'] {
     BATCH_MAX_EVENTS: config.kafka.batchMaxEvents,
     DB_POOL_SIZE: config.database.poolSize,
   };
-}
-
-/** Students spread over the table, as a batch for the profile. */
-async function someStudents(db: Client, count: number): Promise<string[]> {
-  const { rows } = await db.query('SELECT student_id FROM student_embeddings ORDER BY md5(student_id) LIMIT $1', [count]);
-  return rows.map((r) => r.student_id);
 }

@@ -1,30 +1,28 @@
 /**
- * Workload W1: students built from real sentence embeddings, an event stream through the worker,
- * the seed's algorithm as two baselines, the raw pgvector ceiling and the graph quality of each.
- * Usage: npm run bench [-- --students N --events N --vectors DIR ...]; see --help.
+ * Workload W1: students built from real sentence embeddings, an event stream through the worker
+ * (one worker, then two), the seed's algorithm as baseline (b), the floor, and the graph quality
+ * of each against brute force. Usage: npm run bench [-- --students N --events N --vectors DIR ...]; see --help.
  */
 import 'reflect-metadata';
 import { Client } from 'pg';
-import { connect, copyGraphInto, dropBenchDatabase, emptyGraph, loadInitialEmbeddings, migrateWithoutVectorIndex, recreateBenchDatabase, restoreGraph, restoreInitialEmbeddings, snapshotGraph, withBenchDb } from './bench-database';
+import { buildVectorIndex, connect, copyGraphInto, dropIndex, emptyGraph, HNSW_INDEX, loadInitialEmbeddings, migrateWithoutVectorIndex, recreateBenchDatabase, restoreGraph, restoreInitialEmbeddings, snapshotGraph, withBenchDb } from './bench-database';
+import { describeMachine } from './cpu-by-process';
+import { FLOOR_EF_SEARCH, FLOOR_GRAPH, floorCeiling, runForwardFloor } from './forward-floor';
 import { exactNeighbors, GraphQuality, measureGraphQuality, spreadSample } from './graph-quality';
-import { runIndexPhase } from './index-phase';
-import { loadItemSource } from './item-source';
-import { describeMachine } from './machine-info';
 import { writeResults } from './results-files';
-import { BASELINE_GRAPH, BaselineKind, runBaseline, SEED_IVFFLAT_LISTS } from './seed-baselines';
-import { FLOOR_EF_SEARCH, FLOOR_GRAPH, runForwardFloor } from './forward-floor';
-import { describeService, prepareService, rebuildGraph, runStream, ServiceStream } from './service-run';
-import { compileService, resolveCommit, ServiceBuild } from './worker-process';
+import { BASELINE_GRAPH, runSeedBaseline, SEED_IVFFLAT_INDEX, SEED_IVFFLAT_LISTS } from './seed-baselines';
+import { describeService, prepareService, runStream, ServiceStream } from './service-run';
 import { checkTargets } from './targets';
-import { buildHnswIndex, buildIvfflatIndex, dropIndex, HNSW_INDEX, SEED_IVFFLAT_INDEX } from './vector-indexes';
-import { restartablePhase } from './restartable-phase';
 import { BaselineRun, ForwardFloorRun, ServiceRun, W1Results } from './w1-results';
-import { parseW1Options, W1Options } from './w1-options';
-import { buildWorkload, countByKind, vectorsAfter, Workload } from './workload';
+import { parseW1Options } from './w1-options';
+import { compileService, resolveCommit, ServiceBuild } from './worker-process';
+import { buildWorkload, countByKind, vectorsAfter, Workload } from '../workload/event-stream';
+import { loadItemSource } from '../workload/item-source';
+import { Neighbor } from '../src/similarity/graph/neighbor';
 
 const K = 15;
 const THRESHOLD = 0.1;
-/** The snapshot of the default run's initial graph: the common starting graph of the service and the baselines. */
+/** The initial graph the one-worker run builds from first events: the common starting graph of every later runner. */
 const DEFAULT_GRAPH = 'bench_graph_default';
 /** Events per batch of the floor: larger than the service's mean batch, which only makes the floor cheaper. */
 const FLOOR_BATCH = 100;
@@ -43,68 +41,41 @@ async function main(): Promise<void> {
   const workload = buildWorkload(source.items, options.students, options.events + options.latencyEvents, options.seed);
   const streamEvents = workload.events.slice(0, options.events);
   const latencyEvents = workload.events.slice(options.events);
-  const baselineAEvents = Math.min(options.baselineAEvents, workload.events.length);
-  if (baselineAEvents < workload.events.length) {
-    notes.push(`Baseline (a) ran on the first ${baselineAEvents} of ${workload.events.length} events only (a full scan per event; at ${options.students} students one event takes tens of ms); its quality is after that prefix.`);
-  }
 
   step('compile the service (once: every run and the migrations use this build)');
   const build = await compileService(options.serviceCommit ? await resolveCommit(options.serviceCommit) : null);
-  const phase: Phase = (label, work, maxAttempts) => {
-    step(label);
-    return restartablePhase(label, notes, work, maxAttempts);
-  };
   try {
-    await phase('database similarity_bench: recreate, migrate (no vector index), load', async () => {
-      await recreateBenchDatabase();
-      await migrateWithoutVectorIndex(build, workload.dimension);
-      await withBenchDb((db) => loadInitialEmbeddings(db, workload));
+    step('database similarity_bench: recreate, migrate (no vector index), load, build the HNSW index');
+    await recreateBenchDatabase();
+    await migrateWithoutVectorIndex(build, workload.dimension);
+    const machine = await withBenchDb(async (db) => {
+      await loadInitialEmbeddings(db, workload);
+      await buildVectorIndex(db);
+      return describeMachine(db);
     });
-    const machine = await withBenchDb(describeMachine);
-
-    const { indexBuilds, ceiling } = await phase(options.skipCeiling ? 'index builds (ceiling skipped)' : 'index builds and the raw query ceiling', () =>
-      withBenchDb((db) => runIndexPhase(db, workload.ids.length, options.skipCeiling)),
-    );
 
     const stream = { sustained: streamEvents, latency: latencyEvents, latencyRate: options.latencyRate };
-    const runService = (extraEnv: Record<string, string>, snapshot: string, initialGraph: InitialGraph = 'cli', workers = 1) =>
-      serviceRun(phase, build, workload, stream, { extraEnv, snapshot, initialGraph, workers, startsFromInitialState: snapshot === DEFAULT_GRAPH && initialGraph !== 'snapshot' });
-    const defaultRun = await runService({}, DEFAULT_GRAPH, 'first-events');
+    // The first run: it starts from the fresh load and keeps the graph its first events build.
+    const oneWorker = await serviceRun(build, workload, stream, { workers: 1, firstEvents: true });
 
-    const exactAfter = exactCache(workload, options);
-    const serviceQuality = await phase(`graph quality: exact top-${K} by brute force for the sample`, async () => {
-      const exact = await exactAfter(workload.events.length);
-      const quality = await withBenchDb((db) => measureGraphQuality(db, 'student_similarity', exact));
-      printQuality('service', quality);
-      return quality;
-    });
+    // Brute force once, over the vectors after the whole stream: every runner ends there.
+    step(`graph quality: exact top-${K} by brute force for the sample`);
+    const exact = await bruteForce(workload, options.qualitySample);
+    const service = { ...oneWorker, quality: await qualityOf('service', 'student_similarity', exact) };
 
-    const forwardFloor = await phase(`the floor: forward only at ef_search ${FLOOR_EF_SEARCH}, batches of ${FLOOR_BATCH}`, () => withBenchDb((db) => runFloorPhase(db, workload, exactAfter)));
+    step(`the floor: forward only at ef_search ${FLOOR_EF_SEARCH}, batches of ${FLOOR_BATCH}`);
+    const forwardFloor = await withBenchDb((db) => runFloorPhase(db, workload, exact));
 
-    const baselines = {} as Record<BaselineKind, BaselineRun>;
-    for (const [kind, count] of [['b', workload.events.length], ['a', baselineAEvents]] as const) {
-      baselines[kind] = await phase(`baseline (${kind}): ${count} events, one at a time`, () => withBenchDb((db) => runBaselinePhase(db, kind, workload, count, exactAfter)));
-    }
-
-    let serviceOtherMode: ServiceRun | null = null;
-    if (options.otherModeRun) {
-      const otherMode = defaultRun.settings.CANDIDATE_SEARCH === 'index' ? 'exact' : 'index';
-      const run = await runService({ CANDIDATE_SEARCH: otherMode }, 'bench_graph_other_mode');
-      const quality = await phase(`graph quality of the ${otherMode}-mode run`, () => withBenchDb(async (db) => measureGraphQuality(db, 'student_similarity', await exactAfter(workload.events.length))));
-      printQuality(`service (${otherMode} mode)`, quality);
-      serviceOtherMode = { ...run, quality };
-    }
+    step(`baseline (b): ${workload.events.length} events, one at a time`);
+    const seedBaseline = await withBenchDb((db) => runBaselinePhase(db, workload, exact));
 
     let serviceTwoWorkers: ServiceRun | null = null;
     if (options.twoWorkerRun) {
-      const run = await runService({}, DEFAULT_GRAPH, 'snapshot', 2);
-      const quality = await phase('graph quality of the two-worker run', () => withBenchDb(async (db) => measureGraphQuality(db, 'student_similarity', await exactAfter(workload.events.length))));
-      printQuality('service (two workers)', quality);
-      serviceTwoWorkers = { ...run, quality };
+      const run = await serviceRun(build, workload, stream, { workers: 2, firstEvents: false });
+      serviceTwoWorkers = { ...run, quality: await qualityOf('service (two workers)', 'student_similarity', exact) };
     }
 
-    const ratios = { serviceOverB: defaultRun.throughput.eventsPerSecond / baselines.b.eventsPerSecond, serviceOverA: defaultRun.throughput.eventsPerSecond / baselines.a.eventsPerSecond };
-    const service = { ...defaultRun, quality: serviceQuality };
+    const ratios = { serviceOverB: service.throughput.eventsPerSecond / seedBaseline.eventsPerSecond };
     const results: W1Results = {
       workload: 'W1',
       startedAt,
@@ -116,13 +87,11 @@ async function main(): Promise<void> {
       k: K,
       threshold: THRESHOLD,
       eventMix: { stream: countByKind(streamEvents), latencyPhase: countByKind(latencyEvents) },
-      indexBuilds,
-      ceiling,
       service,
-      serviceOtherMode,
       serviceTwoWorkers,
-      baselines,
+      baselines: { b: seedBaseline },
       forwardFloor,
+      floorCeiling: floorCeiling(forwardFloor, service.throughput, machine.cores),
       ratios,
       targets: checkTargets({ service, serviceTwoWorkers, ratios }),
       notes,
@@ -131,7 +100,7 @@ async function main(): Promise<void> {
     printSummary(results);
     console.log(`\nresults: ${files.filter((f) => !/latest-/.test(f)).join(', ')}`);
   } finally {
-    if (options.dropDb) await dropBenchDatabase();
+    if (options.dropDb) await recreateBenchDatabase(false);
   }
 }
 
@@ -139,130 +108,72 @@ async function main(): Promise<void> {
 async function resetToInitialEmbeddingsWithHnsw(db: Client): Promise<void> {
   await dropIndex(db, HNSW_INDEX);
   await restoreInitialEmbeddings(db);
-  await buildHnswIndex(db);
-}
-
-type Phase = <T>(label: string, work: (attempt: number) => Promise<T>, maxAttempts?: number) => Promise<T>;
-
-/** An interrupted rebuild resumes from its checkpoint, so its attempts are never wasted. */
-const REBUILD_ATTEMPTS = 50;
-
-/**
- * How a run gets its initial graph: the CLI's rebuild, every student's first event through the
- * worker (timed as its own phase), or a snapshot an earlier run kept.
- */
-type InitialGraph = 'cli' | 'first-events' | 'snapshot';
-
-interface ServiceRunPlan {
-  extraEnv: Record<string, string>;
-  initialGraph: InitialGraph;
-  workers: number;
-  /** Where the rebuilt graph is kept, so a rerun of the stream starts from it again. */
-  snapshot: string;
-  /** Whether the database already holds the initial embeddings under HNSW (else they are restored first). */
-  startsFromInitialState: boolean;
+  await buildVectorIndex(db);
 }
 
 /**
- * The service in two restartable phases: the initial graph by the CLI (an interrupted rebuild
- * resumes from its checkpoint), then the stream (a rerun starts again from the initial
- * embeddings and the kept graph). With first events, the stream phase builds the graph itself
- * first (a rerun starts again from no graph), and keeps it.
+ * The service on the sustained stream, then at a fixed rate. With first events, the worker first
+ * builds the initial graph from every student's first event (timed as its own phase) and keeps it
+ * as DEFAULT_GRAPH; without, the run starts from the initial embeddings and that kept graph.
  */
-async function serviceRun(phase: Phase, build: ServiceBuild, workload: Workload, stream: ServiceStream, plan: ServiceRunPlan): Promise<Omit<ServiceRun, 'quality'>> {
-  const service = await prepareService(build, workload.dimension, plan.extraEnv);
-  let initialState = plan.startsFromInitialState;
-  let rebuildSeconds = 0;
-  if (plan.initialGraph === 'cli') {
-    await phase(`${service.label}: initial graph (CLI rebuild)`, (attempt) =>
-      withBenchDb(async (db) => {
-        if (attempt === 1) console.log(describeService(service));
-        if (!initialState) {
-          await resetToInitialEmbeddingsWithHnsw(db);
-          initialState = true;
-        }
-        const started = performance.now();
-        try {
-          await rebuildGraph(service, attempt > 1);
-        } finally {
-          rebuildSeconds += (performance.now() - started) / 1000;
-        }
-        console.log(`  rebuilt in ${rebuildSeconds.toFixed(1)} s${attempt > 1 ? ` (over ${attempt} attempts, each resuming the last)` : ''}`);
-        await snapshotGraph(db, plan.snapshot);
-      }),
-      REBUILD_ATTEMPTS,
-    );
-  }
-  const firstEvents = plan.initialGraph === 'first-events';
-  const title = `${service.label}${plan.workers > 1 ? `, ${plan.workers} workers` : ''}: ${firstEvents ? `first events of ${workload.ids.length} students, then ` : ''}sustained stream, then ${stream.latencyRate} events/s`;
-  const run = await phase(title, (attempt) =>
-    withBenchDb(async (db) => {
-      if (attempt === 1 && plan.initialGraph !== 'cli') console.log(describeService(service));
-      if (attempt > 1 || !initialState) {
-        await resetToInitialEmbeddingsWithHnsw(db);
-        initialState = true;
-      }
-      if (firstEvents) await emptyGraph(db);
-      else if (attempt > 1 || plan.initialGraph === 'snapshot') await restoreGraph(db, plan.snapshot);
-      return runStream(db, service, stream, {
-        workers: plan.workers,
-        firstComputations: firstEvents ? workload.ids : [],
-        afterFirstComputations: () => snapshotGraph(db, plan.snapshot),
-      });
-    }),
-  );
-  return { ...run, rebuildSeconds };
-}
-
-/** Brute-force exact lists after a number of events, computed once per state and shared by the runners. */
-function exactCache(workload: Workload, options: W1Options) {
-  const cache = new Map<number, ReturnType<typeof exactNeighbors>>();
-  return (eventCount: number) => {
-    if (!cache.has(eventCount)) {
-      const { ids, vectors } = vectorsAfter(workload, eventCount);
-      const started = performance.now();
-      cache.set(
-        eventCount,
-        exactNeighbors(ids, vectors, spreadSample(ids, options.qualitySample), K, THRESHOLD).then((exact) => {
-          console.log(`  brute force: ${exact.size} lists over ${ids.length} students in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-          return exact;
-        }),
-      );
+async function serviceRun(build: ServiceBuild, workload: Workload, stream: ServiceStream, plan: { workers: number; firstEvents: boolean }): Promise<Omit<ServiceRun, 'quality'>> {
+  const service = await prepareService(build, workload.dimension);
+  step(`${service.label}${plan.workers > 1 ? `, ${plan.workers} workers` : ''}: ${plan.firstEvents ? `first events of ${workload.ids.length} students, then ` : ''}sustained stream, then ${stream.latencyRate} events/s`);
+  console.log(describeService(service));
+  return withBenchDb(async (db) => {
+    if (plan.firstEvents) await emptyGraph(db);
+    else {
+      await resetToInitialEmbeddingsWithHnsw(db);
+      await restoreGraph(db, DEFAULT_GRAPH);
     }
-    return cache.get(eventCount)!;
-  };
+    return runStream(db, service, stream, {
+      workers: plan.workers,
+      firstComputations: plan.firstEvents ? workload.ids : [],
+      afterFirstComputations: () => snapshotGraph(db, DEFAULT_GRAPH),
+    });
+  });
+}
+
+/** Exact lists of a spread sample of the students present after the whole stream. */
+async function bruteForce(workload: Workload, sampleSize: number): Promise<Map<string, Neighbor[]>> {
+  const { ids, vectors } = vectorsAfter(workload, workload.events.length);
+  const started = performance.now();
+  const exact = await exactNeighbors(ids, vectors, spreadSample(ids, sampleSize), K, THRESHOLD);
+  console.log(`  brute force: ${exact.size} lists over ${ids.length} students in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return exact;
+}
+
+async function qualityOf(label: string, table: string, exact: Map<string, Neighbor[]>): Promise<GraphQuality> {
+  const quality = await withBenchDb((db) => measureGraphQuality(db, table, exact));
+  console.log(`  ${label}: recall@${K} ${quality.recall.toFixed(4)}, lists exactly right ${(quality.exactLists * 100).toFixed(1)}% of ${quality.checked}, missing ${JSON.stringify(quality.missedHistogram)}`);
+  return quality;
 }
 
 /** The floor from the initial state (embeddings under a fresh HNSW index, the default run's initial graph), over the whole stream. */
-async function runFloorPhase(db: Client, workload: Workload, exactAfter: ReturnType<typeof exactCache>): Promise<ForwardFloorRun> {
+async function runFloorPhase(db: Client, workload: Workload, exact: Map<string, Neighbor[]>): Promise<ForwardFloorRun> {
   await resetToInitialEmbeddingsWithHnsw(db);
   await copyGraphInto(db, DEFAULT_GRAPH, FLOOR_GRAPH);
   await db.query('CHECKPOINT');
   const upstream = await connect();
   try {
     const result = await runForwardFloor(db, upstream, workload.events, K, THRESHOLD, FLOOR_BATCH);
-    const quality = await measureGraphQuality(db, FLOOR_GRAPH, await exactAfter(workload.events.length));
     console.log(`  ${result.eventsPerSecond.toFixed(1)} events/s (upstream writes and the floor one after the other)`);
-    printQuality('the floor', quality);
-    return { ...result, quality };
+    return { ...result, quality: await qualityOf('the floor', FLOOR_GRAPH, exact) };
   } finally {
     await upstream.end();
   }
 }
 
-/** A baseline from the initial state (embeddings and graph), on its own IVFFlat lists=32 index and no other. */
-async function runBaselinePhase(db: Client, kind: BaselineKind, workload: Workload, count: number, exactAfter: ReturnType<typeof exactCache>): Promise<BaselineRun> {
+/** Baseline (b) from the initial state (embeddings and graph), on its own IVFFlat lists=32 index and no other. */
+async function runBaselinePhase(db: Client, workload: Workload, exact: Map<string, Neighbor[]>): Promise<BaselineRun> {
   await dropIndex(db, HNSW_INDEX);
-  await dropIndex(db, SEED_IVFFLAT_INDEX);
   await restoreInitialEmbeddings(db);
   await copyGraphInto(db, DEFAULT_GRAPH, BASELINE_GRAPH);
-  await buildIvfflatIndex(db, SEED_IVFFLAT_INDEX, SEED_IVFFLAT_LISTS);
+  await buildVectorIndex(db, SEED_IVFFLAT_INDEX, 'ivfflat', `lists = ${SEED_IVFFLAT_LISTS}`);
   try {
-    const result = await runBaseline(db, kind, workload.events.slice(0, count), THRESHOLD);
+    const result = await runSeedBaseline(db, workload.events, THRESHOLD);
     console.log(`  ${result.eventsPerSecond.toFixed(1)} events/s; per event p50 ${result.latencyMs.p50.toFixed(1)} ms, p99 ${result.latencyMs.p99.toFixed(1)} ms; plan: ${result.planTop}`);
-    const quality = await measureGraphQuality(db, BASELINE_GRAPH, await exactAfter(count));
-    printQuality(`baseline (${kind})`, quality);
-    return { ...result, quality, qualityAfterEvents: count };
+    return { ...result, quality: await qualityOf('baseline (b)', BASELINE_GRAPH, exact) };
   } finally {
     await dropIndex(db, SEED_IVFFLAT_INDEX).catch(() => undefined);
   }
@@ -272,21 +183,10 @@ function step(text: string): void {
   console.log(`\n== ${text} [${new Date().toISOString().slice(11, 19)}]`);
 }
 
-function printQuality(label: string, q: GraphQuality): void {
-  console.log(`  ${label}: recall@${K} ${q.recall.toFixed(4)}, lists exactly right ${(q.exactLists * 100).toFixed(1)}% of ${q.checked}, missing ${JSON.stringify(q.missedHistogram)}`);
-}
-
+/** The targets and what the floor allows; each runner's own figures were printed as it ran. */
 function printSummary(r: W1Results): void {
   console.log('\n== summary');
-  console.log(`${'runner'.padEnd(14)} ${'events/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'recall'.padStart(7)} ${'exact'.padStart(6)}`);
-  const row = (label: string, rate: number, l: { p50: number; p95: number; p99: number }, q: GraphQuality) =>
-    console.log(`${label.padEnd(14)} ${rate.toFixed(1).padStart(9)} ${l.p50.toFixed(1).padStart(8)} ${l.p95.toFixed(1).padStart(8)} ${l.p99.toFixed(1).padStart(8)} ${q.recall.toFixed(4).padStart(7)} ${(q.exactLists * 100).toFixed(0).padStart(5)}%`);
-  row(`service, ${r.service.settings.CANDIDATE_SEARCH}`, r.service.throughput.eventsPerSecond, r.service.latency.latencyMs, r.service.quality);
-  if (r.serviceTwoWorkers) row('service, 2 wkrs', r.serviceTwoWorkers.throughput.eventsPerSecond, r.serviceTwoWorkers.latency.latencyMs, r.serviceTwoWorkers.quality);
-  if (r.serviceOtherMode) row(`service, ${r.serviceOtherMode.settings.CANDIDATE_SEARCH}`, r.serviceOtherMode.throughput.eventsPerSecond, r.serviceOtherMode.latency.latencyMs, r.serviceOtherMode.quality);
-  row('baseline (b)', r.baselines.b.eventsPerSecond, r.baselines.b.latencyMs, r.baselines.b.quality);
-  row('baseline (a)', r.baselines.a.eventsPerSecond, r.baselines.a.latencyMs, r.baselines.a.quality);
-  console.log('(service latency: event to commit at a fixed rate; baselines: handler time per event)');
+  if (r.floorCeiling) console.log(`the floor needs ${r.floorCeiling.msPerEvent.toFixed(2)} ms of CPU per event: at most ${r.floorCeiling.eventsPerSecond.toFixed(0)} events/s on ${r.machine.cores} cores`);
   for (const t of r.targets) console.log(`${t.met ? 'MET    ' : 'NOT MET'} ${t.name}: ${t.measured} (target ${t.target})`);
   for (const note of r.notes) console.log(`note: ${note}`);
 }

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { sleep } from '../scripts/lib/stats';
+import { sleep } from '../workload/stats';
 
 const REPO = path.resolve(__dirname, '..');
 
@@ -46,8 +46,8 @@ export interface ServiceBuild {
 }
 
 /**
- * A module of the built service (e.g. 'src/config/app-config'), so the bench's settings,
- * migrations and profile come from the code that runs, not from this working tree.
+ * A module of the built service (e.g. 'src/config/app-config'), so the bench's settings and
+ * migrations come from the code that runs, not from this working tree.
  */
 export function builtModule<T>(build: ServiceBuild, modulePath: string): T {
   return require(path.join(build.buildDir, `${modulePath}.js`)) as T;
@@ -56,16 +56,6 @@ export function builtModule<T>(build: ServiceBuild, modulePath: string): T {
 /** The full hash of a revision, so that every run of one bench builds the same commit. */
 export async function resolveCommit(revision: string): Promise<string> {
   return (await run('git', ['rev-parse', '--verify', `${revision}^{commit}`], process.env)).trim();
-}
-
-/** The service's environment: the caller's, then the bench's settings. */
-export function serviceEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ...overrides };
-}
-
-/** Runs the service's CLI (e.g. rebuild); resolves with its standard output. */
-export async function runServiceCli(buildDir: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return run('node', [path.join(buildDir, 'src', 'cli', 'main.js'), ...args], env);
 }
 
 /** The node flags of package.json's start script (everything between `node` and the entry file). */

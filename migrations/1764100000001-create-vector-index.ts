@@ -1,6 +1,15 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { ivfflatLists } from '../src/similarity/vector-index';
 import { migrationSettings } from './migration-settings';
+
+/**
+ * IVFFlat list count from pgvector's guidance at the time of this migration: rows / 1000 up to
+ * 1M rows, sqrt(rows) above. Stated here, not imported, so the index this migration builds stays
+ * what it was when it was applied.
+ */
+export function ivfflatLists(rows: number): number {
+  if (rows <= 1_000_000) return Math.max(1, Math.round(rows / 1000));
+  return Math.round(Math.sqrt(rows));
+}
 
 export class CreateVectorIndex1764100000001 implements MigrationInterface {
   name = 'CreateVectorIndex1764100000001';

@@ -7,12 +7,12 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
 import { Client } from 'pg';
-import { percentile } from './lib/stats';
-import { clusteredVectors, seededRandom } from '../test/support/synthetic-vectors';
+import { percentile } from '../workload/stats';
+import { writeEmbeddings } from '../workload/embedding-writes';
+import { clusteredVectors, seededRandom } from '../workload/synthetic-vectors';
 import { createApp, startApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
 import { runMigrations } from '../src/database/migrate';
-import { EmbeddingRepository } from '../src/similarity/embedding.repository';
 import { partitionLag } from '../src/kafka/consumer-lag.monitor';
 
 const STUDENTS = Number(process.env.DEMO_STUDENTS ?? 3000);
@@ -35,9 +35,8 @@ async function main(): Promise<void> {
   const random = seededRandom(42);
   const ids = Array.from({ length: STUDENTS }, (_, i) => `student-${String(i).padStart(5, '0')}`);
   const vectors = clusteredVectors(random, STUDENTS, config.vectors.dimension, Math.max(2, Math.round(STUDENTS / 60)), 1.2);
-  const embeddings = new EmbeddingRepository();
   const write = (rows: { id: string; vector: number[]; version: number }[]) =>
-    embeddings.upsert(db, rows.map((r) => ({ studentId: r.id, vector: r.vector, version: r.version })));
+    writeEmbeddings(db, rows.map((r) => ({ studentId: r.id, vector: r.vector, version: r.version })));
   await write(ids.map((id, i) => ({ id, vector: vectors[i], version: 1 })));
   console.log(`seeded ${STUDENTS} synthetic students (${config.vectors.dimension}-d)`);
 

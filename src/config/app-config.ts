@@ -318,10 +318,6 @@ export type AdminConfig = ConfigOf<typeof adminDeclaration>;
 /** The admin commands' settings; Kafka's and the HTTP server's are neither required nor checked. */
 export const loadAdminConfig: (env: Environment) => AdminConfig = configLoader(adminDeclaration);
 
-const loadDatabaseSection = configLoader(sections('database'));
-/** Only the database settings, for tools that need nothing else. */
-export const loadDatabaseConfig = (env: Environment): AppConfig['database'] => loadDatabaseSection(env).database;
-
 /**
  * The process's config, built once at start-up: a `.env` file in the working directory is read
  * first (variables already in the environment win), then `load` parses the environment.

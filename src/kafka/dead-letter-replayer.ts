@@ -1,6 +1,6 @@
 import { IHeaders, Kafka } from 'kafkajs';
 import { AppConfig } from '../config/app-config';
-import { DeadLetterHeaders } from './dead-letter.publisher';
+import { DeadLetterHeaders } from './dead-letter-headers';
 import { kafkaClientOptions } from './kafka-client-options';
 
 export interface ReplayOptions {

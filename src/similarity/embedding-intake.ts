@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DeadLetterPublisher } from '../kafka/dead-letter.publisher';
 import { BatchControl, KafkaRecord } from '../kafka/kafka-record';
 import { WorkerMetrics } from '../metrics/worker-metrics';
+import { DeadLetterPublisher } from './dead-letter.publisher';
 import { EmbeddingEvent, parseEmbeddingRecord } from './dto/embedding-event';
 import { Rejection } from './rejections';
 import { ResilientEventApplier } from './resilient-event-applier';

@@ -1,14 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import pgvector from 'pgvector';
 import { EntityManager } from 'typeorm';
 import { EmbeddingState } from './graph/event-decision';
 import { Neighbor } from './graph/neighbor';
-
-/** Anything that runs a parameterised query. */
-export interface Queryable {
-  query(sql: string, parameters?: unknown[]): Promise<unknown>;
-}
-
 
 /** A moved student's search: its own pool's candidates, and the pools further out it may enter. */
 export interface NearestAndEntering {
@@ -88,12 +81,6 @@ export class EmbeddingRepository {
     return result;
   }
 
-  /** The plan of the nearest-neighbour search, so tests can check that it uses the index it should. */
-  async explainNearest(db: EntityManager, studentId: string, search: NeighborSearch): Promise<string> {
-    const rows: { 'QUERY PLAN': string }[] = await db.query(`EXPLAIN ${nearestSql(search.mode)}`, [[studentId], search.limit, search.threshold]);
-    return rows.map((r) => r['QUERY PLAN']).join('\n');
-  }
-
   /** Up to `limit` student ids after `after` (null: from the start), in id order: for walking the table. */
   async idsAfter(db: EntityManager, after: string | null, limit: number): Promise<string[]> {
     const rows: { student_id: string }[] = await db.query(
@@ -131,20 +118,6 @@ export class EmbeddingRepository {
       [leaving.map((l) => l.studentId), leaving.map((l) => l.version)],
     );
   }
-
-  /**
-   * Writes embeddings as the upstream producer would (demo, tests, benchmarks); takes any client
-   * that runs a query (a TypeORM EntityManager or a plain pg Client or Pool).
-   */
-  async upsert(db: Queryable, embeddings: { studentId: string; vector: ArrayLike<number>; version: number }[]): Promise<void> {
-    if (embeddings.length === 0) return;
-    await db.query(
-      `INSERT INTO student_embeddings (student_id, vec, version, updated_at)
-       SELECT id, vec::vector, version, now() FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(id, vec, version)
-       ON CONFLICT (student_id) DO UPDATE SET vec = EXCLUDED.vec, version = EXCLUDED.version, updated_at = now()`,
-      [embeddings.map((e) => e.studentId), embeddings.map((e) => pgvector.toSql(Array.from(e.vector))), embeddings.map((e) => e.version)],
-    );
-  }
 }
 
 /**
@@ -152,8 +125,9 @@ export class EmbeddingRepository {
  * the vector index (a join never can). Exact mode orders by similarity, which no vector index
  * provides, so it is always a full scan. The threshold is applied to the distance, not the
  * similarity, so the NaN distances of zero vectors never pass (NaN sorts above every number).
+ * Exported so that a test can EXPLAIN the very query the service runs.
  */
-function nearestSql(mode: NeighborSearch['mode']): string {
+export function nearestSql(mode: NeighborSearch['mode']): string {
   const query = '(SELECT vec FROM student_embeddings WHERE student_id = q.id)';
   const order = mode === 'exact' ? `1 - (e.vec <=> ${query}) DESC, e.student_id` : `e.vec <=> ${query}`;
   return `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity

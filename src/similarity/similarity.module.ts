@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DeadLetterPublisher } from './dead-letter.publisher';
 import { GraphStoreModule } from './graph-store.module';
 import { EmbeddingIntake } from './embedding-intake';
 import { GraphWriteStatus } from './graph-write-status';
@@ -10,7 +11,7 @@ import { SimilarityService } from './similarity.service';
 @Module({
   imports: [GraphStoreModule],
   controllers: [SimilarityController],
-  providers: [SimilarityService, ResilientEventApplier, EmbeddingIntake, GraphWriteStatus],
+  providers: [SimilarityService, ResilientEventApplier, EmbeddingIntake, DeadLetterPublisher, GraphWriteStatus],
   exports: [SimilarityService, GraphWriteStatus],
 })
 export class SimilarityModule {}

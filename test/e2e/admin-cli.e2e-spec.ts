@@ -1,4 +1,4 @@
-import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 import { runCli } from '../support/cli';
 import { graphViolations } from '../support/graph-check';
 import { TestEnvironment } from '../support/harness';

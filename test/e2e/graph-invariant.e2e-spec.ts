@@ -1,8 +1,8 @@
-import { seededRandom } from '../support/synthetic-vectors';
+import { seededRandom } from '../../workload/synthetic-vectors';
 import { graphRecall, graphViolations } from '../support/graph-check';
 import { runCli } from '../support/cli';
 import { TestEnvironment } from '../support/harness';
-import { UpstreamSimulator } from '../support/upstream-simulator';
+import { UpstreamSimulator } from '../../workload/upstream-simulator';
 
 const K = 10;
 const THRESHOLD = 0.15;

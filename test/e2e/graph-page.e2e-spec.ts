@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import { mkdirSync } from 'node:fs';
 import { Browser, chromium } from 'playwright-core';
-import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 import { TestEnvironment } from '../support/harness';
 
 const K = 8;

@@ -7,7 +7,7 @@ import { graphViolations } from '../support/graph-check';
 import { graphLockWaiters, holdGraphLock } from '../support/graph-lock';
 import { graphServiceModule } from '../support/graph-service';
 import { TestEnvironment } from '../support/harness';
-import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 import { waitFor } from '../support/wait-for';
 
 const K = 6;

@@ -9,7 +9,7 @@ import { graphViolations } from '../support/graph-check';
 import { graphServiceModule } from '../support/graph-service';
 import { TestEnvironment } from '../support/harness';
 import { cosineSimilarity } from '../support/oracle';
-import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 
 const K = 4;
 const THRESHOLD = 0.1;

@@ -6,7 +6,7 @@ import { NeighborPool } from '../../src/similarity/graph/neighbor-pool';
 import { NeighborPoolRepository } from '../../src/similarity/neighbor-pool.repository';
 import { TestEnvironment } from '../support/harness';
 import { exactNeighborsOf } from '../support/oracle';
-import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 
 const THRESHOLD = 0.1;
 const POOL_SIZE = 5;

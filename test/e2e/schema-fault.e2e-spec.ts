@@ -1,8 +1,8 @@
 import { graphViolations } from '../support/graph-check';
 import { readDeadLetters } from '../support/group-progress';
 import { TestEnvironment } from '../support/harness';
-import { seededRandom } from '../support/synthetic-vectors';
-import { UpstreamSimulator } from '../support/upstream-simulator';
+import { seededRandom } from '../../workload/synthetic-vectors';
+import { UpstreamSimulator } from '../../workload/upstream-simulator';
 import { waitFor } from '../support/wait-for';
 
 const K = 10;

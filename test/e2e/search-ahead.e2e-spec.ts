@@ -5,7 +5,7 @@ import { SimilarityService } from '../../src/similarity/similarity.service';
 import { graphViolations } from '../support/graph-check';
 import { graphServiceModule } from '../support/graph-service';
 import { TestEnvironment } from '../support/harness';
-import { clusteredVectors, gaussian, normalize, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, gaussian, normalize, seededRandom } from '../../workload/synthetic-vectors';
 
 const K = 8;
 const THRESHOLD = 0.1;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { checkList, exactGraph } from '../support/oracle';
 import { runCli } from '../support/cli';
 import { TestEnvironment } from '../support/harness';
-import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 import { waitFor } from '../support/wait-for';
 
 const K = 15;

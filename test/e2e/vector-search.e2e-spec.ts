@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
-import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { EmbeddingRepository } from '../../src/similarity/embedding.repository';
 import { TestEnvironment } from '../support/harness';
 import { exactNeighborsOf } from '../support/oracle';
+import { explainNearest } from '../support/query-plan';
 
 describe('vector searches use the plan they are meant to (EXPLAIN on real pgvector)', () => {
   const env = new TestEnvironment();
@@ -33,12 +34,12 @@ describe('vector searches use the plan they are meant to (EXPLAIN on real pgvect
   });
 
   it('index mode walks the HNSW index with the query vector as a subquery', async () => {
-    const plan = await embeddings.explainNearest(dataSource.manager, 's-1', { mode: 'index', limit: 30, threshold: 0.1 });
+    const plan = await explainNearest(dataSource.manager, 's-1', { mode: 'index', limit: 30, threshold: 0.1 });
     expect(plan).toMatch(/Index Scan using student_embeddings_vec_idx/);
   });
 
   it('exact mode scans every row and never the approximate index', async () => {
-    const plan = await embeddings.explainNearest(dataSource.manager, 's-1', { mode: 'exact', limit: 30, threshold: 0.1 });
+    const plan = await explainNearest(dataSource.manager, 's-1', { mode: 'exact', limit: 30, threshold: 0.1 });
     expect(plan).toMatch(/Seq Scan on student_embeddings e/);
     expect(plan).not.toMatch(/student_embeddings_vec_idx/);
   });

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { seededRandom } from '../support/synthetic-vectors';
+import { seededRandom } from '../../workload/synthetic-vectors';
 import { graphViolations } from '../support/graph-check';
 import { graphLockWaiters, holdGraphLock } from '../support/graph-lock';
 import { committedLag, committedTotal, readDeadLetters } from '../support/group-progress';
 import { TestEnvironment } from '../support/harness';
-import { UpstreamSimulator } from '../support/upstream-simulator';
+import { UpstreamSimulator } from '../../workload/upstream-simulator';
 import { waitFor } from '../support/wait-for';
 import { freePort, WorkerProcess } from '../support/worker-process';
 import { FaultRow, reportFaultTable } from './fault-table';

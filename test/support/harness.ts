@@ -5,7 +5,7 @@ import { Client, Pool } from 'pg';
 import { createApp, startApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/migrate';
-import { EmbeddingRepository } from '../../src/similarity/embedding.repository';
+import { writeEmbeddings } from '../../workload/embedding-writes';
 import { committedLag } from './group-progress';
 import { waitFor } from './wait-for';
 
@@ -71,7 +71,7 @@ export class TestEnvironment {
   }
 
   async writeEmbeddings(rows: { studentId: string; vector: number[]; version?: number }[]): Promise<void> {
-    await new EmbeddingRepository().upsert(this.db, rows.map((r) => ({ ...r, version: r.version ?? 0 })));
+    await writeEmbeddings(this.db, rows.map((r) => ({ ...r, version: r.version ?? 0 })));
   }
 
   async publish(messages: Message[]): Promise<void> {

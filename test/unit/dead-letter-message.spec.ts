@@ -1,5 +1,6 @@
 import { boundedKeyPartitioner } from '../../src/kafka/bounded-key-partitioner';
-import { DeadLetterHeaders, deadLetterMessage, MAX_DEAD_LETTER_VALUE_BYTES } from '../../src/kafka/dead-letter.publisher';
+import { DeadLetterHeaders } from '../../src/kafka/dead-letter-headers';
+import { deadLetterMessage, MAX_DEAD_LETTER_VALUE_BYTES } from '../../src/similarity/dead-letter.publisher';
 import { KafkaRecord } from '../../src/kafka/kafka-record';
 
 const rejection = { category: 'invalid-key' as const, reason: 'key too long' };

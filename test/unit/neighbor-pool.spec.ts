@@ -2,7 +2,7 @@ import { Neighbor } from '../../src/similarity/graph/neighbor';
 import { listChange, NeighborPool, offerToPool, poolChange, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
 import { refineFreshPools, repairPools } from '../../src/similarity/graph/repair-pools';
 import { topOf } from '../support/oracle';
-import { seededRandom } from '../support/synthetic-vectors';
+import { seededRandom } from '../../workload/synthetic-vectors';
 
 const n = (studentId: string, similarity: number): Neighbor => ({ studentId, similarity });
 const ids = (pool: NeighborPool) => pool.entries.map((e) => e.studentId);

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { defaultDataDir, float16ToFloat32, Items, itemsOfLargestTopics, loadItems, readNpy, Student, StudentGenerator } from '../support/real-students';
-import { gaussian, normalize, seededRandom } from '../support/synthetic-vectors';
+import { defaultDataDir, float16ToFloat32, Items, itemsOfLargestTopics, loadItems, readNpy, Student, StudentGenerator } from '../../workload/real-students';
+import { gaussian, normalize, seededRandom } from '../../workload/synthetic-vectors';
 
 function npyBytes(descr: string, shape: number[], data: Buffer, fortranOrder = false): Buffer {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;

@@ -1,4 +1,4 @@
-import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 import { Neighbor } from '../../src/similarity/graph/neighbor';
 import { RunningTopK, toUnitMatrix, VectorMatrix } from '../../src/verification/exact-neighbors';
 import { fromVectorSend } from '../../src/verification/verification.repository';

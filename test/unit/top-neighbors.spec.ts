@@ -2,7 +2,7 @@ import { coalesceByStudent } from '../../src/similarity/graph/coalesce-events';
 import { compareNeighbors } from '../../src/similarity/graph/neighbor';
 import { poolFromSearch } from '../../src/similarity/graph/neighbor-pool';
 import { EmbeddingEvent } from '../../src/similarity/dto/embedding-event';
-import { ivfflatLists } from '../../src/similarity/vector-index';
+import { ivfflatLists } from '../../migrations/1764100000001-create-vector-index';
 import { decideEvent } from '../../src/similarity/graph/event-decision';
 
 const n = (studentId: string, similarity: number) => ({ studentId, similarity });

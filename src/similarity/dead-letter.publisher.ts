@@ -3,11 +3,12 @@ import { IHeaders, Message } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { MAX_KEY_BYTES } from '../similarity/dto/embedding-event';
-import { Rejection } from '../similarity/rejections';
+import { DeadLetterHeaders } from '../kafka/dead-letter-headers';
+import { KafkaConnection } from '../kafka/kafka-connection';
+import { KafkaRecord } from '../kafka/kafka-record';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { KafkaConnection } from './kafka-connection';
-import { KafkaRecord } from './kafka-record';
+import { MAX_KEY_BYTES } from './dto/embedding-event';
+import { Rejection } from './rejections';
 
 /**
  * Values above this are cut in the dead letter, so a huge poison record cannot make the
@@ -15,19 +16,6 @@ import { KafkaRecord } from './kafka-record';
  * at the partition and offset the headers name.
  */
 export const MAX_DEAD_LETTER_VALUE_BYTES = 512 * 1024;
-
-/** Headers a dead letter carries besides the original ones. */
-export const DeadLetterHeaders = {
-  reason: 'x-dead-letter-reason',
-  category: 'x-dead-letter-category',
-  sourceTopic: 'x-source-topic',
-  sourcePartition: 'x-source-partition',
-  sourceOffset: 'x-source-offset',
-  failedAt: 'x-failed-at',
-  originalBytes: 'x-original-value-bytes',
-  originalKeyBytes: 'x-original-key-bytes',
-} as const;
-
 
 /** Publishes rejected records to the dead-letter topic with their original key, value and headers. */
 @Injectable()

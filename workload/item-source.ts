@@ -1,5 +1,5 @@
-import { clusteredVectors, seededRandom } from '../test/support/synthetic-vectors';
-import { Items, itemsOfLargestTopics, loadItems } from '../test/support/real-students';
+import { clusteredVectors, seededRandom } from './synthetic-vectors';
+import { Items, itemsOfLargestTopics, loadItems } from './real-students';
 
 export interface ItemSource {
   items: Items;

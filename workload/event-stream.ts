@@ -1,5 +1,6 @@
-import { Items, Student, StudentGenerator } from '../test/support/real-students';
-import { seededRandom } from '../test/support/synthetic-vectors';
+import { Queryable, writeEmbeddings } from './embedding-writes';
+import { Items, Student, StudentGenerator } from './real-students';
+import { seededRandom } from './synthetic-vectors';
 
 /** The value of a message on the embedding topic, as the upstream producer sends it. */
 export interface EventMessage {
@@ -168,4 +169,22 @@ export function countByKind(events: StudentEvent[]): Record<EventKind, number> {
   const counts: Record<EventKind, number> = { 'read-book': 0, 'switch-interest': 0, leave: 0, return: 0, duplicate: 0, 'stale-replay': 0 };
   for (const event of events) counts[event.kind]++;
   return counts;
+}
+
+/**
+ * What the upstream producer does before it publishes events: write each student's last new
+ * vector (with the event's version) and delete the rows of students whose last event is a leave.
+ */
+export async function applyUpstreamChanges(db: Queryable, events: Pick<StudentEvent, 'message' | 'change'>[]): Promise<void> {
+  const last = new Map<string, Pick<StudentEvent, 'message' | 'change'>>();
+  for (const event of events) if (event.change.kind !== 'none') last.set(event.message.student_id, event);
+  const upserts = [...last.values()].filter((e) => e.change.kind === 'upsert');
+  const deletes = [...last.values()].filter((e) => e.change.kind === 'delete').map((e) => e.message.student_id);
+  if (upserts.length > 0) {
+    await writeEmbeddings(
+      db,
+      upserts.map((e) => ({ studentId: e.message.student_id, vector: (e.change as { vector: Float32Array }).vector, version: e.message.version! })),
+    );
+  }
+  if (deletes.length > 0) await db.query('DELETE FROM student_embeddings WHERE student_id = ANY($1::text[])', [deletes]);
 }

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Message } from 'kafkajs';
+import { Queryable } from './embedding-writes';
 import { clusteredVectors, gaussian, normalize } from './synthetic-vectors';
-import { TestEnvironment } from './harness';
+
+/** Where the simulator writes and announces: the student_embeddings table and the event topic. */
+export interface UpstreamSink {
+  db: Queryable;
+  writeEmbeddings(rows: { studentId: string; vector: number[]; version?: number }[]): Promise<void>;
+  publish(messages: Message[]): Promise<void>;
+}
 
 /**
  * Plays the upstream embedding service: it owns student_embeddings, changes a student's vector
@@ -15,7 +22,7 @@ export class UpstreamSimulator {
   private readonly centres: number[][];
   readonly counts = { drift: 0, jump: 0, leave: 0, tombstone: 0, return: 0, duplicate: 0, staleReplay: 0 };
 
-  constructor(private readonly env: TestEnvironment, private readonly random: () => number, students: number, private readonly dimension = 384, clusters = 12) {
+  constructor(private readonly env: UpstreamSink, private readonly random: () => number, students: number, private readonly dimension = 384, clusters = 12) {
     this.centres = clusteredVectors(random, clusters, dimension, clusters, 0);
     for (let i = 0; i < students; i++) this.vectors.set(`s-${String(i).padStart(4, '0')}`, this.nearCentre());
     for (const id of this.vectors.keys()) this.versions.set(id, 1);

@@ -151,7 +151,7 @@ export function itemsOfLargestTopics(items: Items, count: number): Items {
 
 /** ../shared/data next to the repository, or null when the data is not there. */
 export function defaultDataDir(): string | null {
-  const dir = path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
+  const dir = path.resolve(__dirname, '..', '..', 'shared', 'data');
   return fs.existsSync(path.join(dir, ITEMS_FILE)) ? dir : null;
 }
 

@@ -1,43 +1,30 @@
 import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import { Client } from 'pg';
 
 export interface MachineInfo {
-  os: string;
   cpu: string;
+  /** What the floor's CPU per event is divided among. */
   cores: number;
   memoryGiB: number;
+  os: string;
   node: string;
   postgres: string;
   pgvector: string;
-  kafka: string;
 }
 
 export async function describeMachine(db: Client): Promise<MachineInfo> {
   const { rows: [versions] } = await db.query("SELECT current_setting('server_version') AS pg, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector");
+  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
   return {
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    cpu: cpuModel(),
+    cpu: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1].trim() ?? os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     postgres: versions.pg,
     pgvector: versions.vector,
-    kafka: kafkaVersion(),
   };
-}
-
-function cpuModel(): string {
-  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
-  return /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1].trim() ?? os.cpus()[0]?.model ?? 'unknown';
-}
-
-/** From the broker jar installed by scripts/services (kafka_<scala>-<version>.jar). */
-function kafkaVersion(): string {
-  const libs = path.resolve(__dirname, '..', '.local', 'kafka', 'libs');
-  const jar = fs.existsSync(libs) ? fs.readdirSync(libs).find((f) => /^kafka_[\d.]+-[\d.]+\.jar$/.test(f)) : undefined;
-  return jar ? /-([\d.]+)\.jar$/.exec(jar)![1] : 'unknown';
 }
 
 export interface CpuTimes {
@@ -70,7 +57,7 @@ export interface CpuByProcess {
   /**
    * PostgreSQL's own processes (WAL writer, checkpointer, autovacuum) and every PostgreSQL process
    * that ended during the phase: at W1 mostly the worker's pool sessions closed after sitting idle,
-   * then autovacuum workers (docs/performance.md). Their time is only known in sum, from the
+   * then autovacuum workers. Their time is only known in sum, from the
    * postmaster's ended children.
    */
   databaseBackground: number;
