@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
+import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { BatchingKafkaServer } from './kafka/batching-kafka.server';
@@ -38,11 +38,14 @@ function createKafkaServer(config: AppConfig, status: ConsumerStatus, connection
   });
 }
 
-/** Builds the hybrid app (HTTP for health, Kafka for events) for a config, without listening yet. */
-export async function createApp(config: AppConfig): Promise<INestApplication> {
+/**
+ * Builds the hybrid app (HTTP for health, Kafka for events) for a config, without listening yet;
+ * `options.imports` adds the deployment's own modules (docs/extending.md).
+ */
+export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<INestApplication> {
   // One format from the first line: the build logs through the same pino logger the app then
   // injects, so a database that does not answer shows each retry as it happens.
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: startupLogger(config) });
+  const app = await NestFactory.create(AppModule.forRoot(config, options), { logger: startupLogger(config) });
   app.useLogger(app.get(Logger));
   // process.exit (not re-raising the signal) lets pino flush the last log lines of the shutdown.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
