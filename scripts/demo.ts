@@ -22,7 +22,8 @@ process.env.DB_URL ??= `postgres://postgres@127.0.0.1:${process.env.LOCAL_PG_POR
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.LOCAL_KAFKA_PORT ?? 39092}`;
 process.env.STUDENT_EMBEDDING_TOPIC ??= 'student_embedding_events_demo';
 process.env.KAFKA_GROUP_ID ??= 'similarity_worker_demo';
-process.env.LOG_LEVEL ??= 'warn';
+// The demo's output is its own progress and summary: the worker shows only warnings and errors.
+process.env.LOG_LEVEL = process.env.DEMO_LOG_LEVEL ?? 'warn';
 
 
 async function main(): Promise<void> {
@@ -43,8 +44,11 @@ async function main(): Promise<void> {
   const kafka = new Kafka({ clientId: 'similarity-demo', brokers: config.kafka.brokers, logLevel: 1 });
   const admin = kafka.admin();
   await admin.connect();
-  if ((await admin.listTopics()).includes(config.kafka.topic)) await admin.deleteTopics({ topics: [config.kafka.topic] });
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: config.kafka.topic, numPartitions: 3 }] });
+  const existing = await admin.listTopics();
+  const stale = [config.kafka.topic, config.kafka.deadLetterTopic].filter((topic) => existing.includes(topic));
+  if (stale.length > 0) await admin.deleteTopics({ topics: stale });
+  // The dead-letter topic too: without it the worker warns at start-up, which is noise in a demo.
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: config.kafka.topic, numPartitions: 3 }, { topic: config.kafka.deadLetterTopic, numPartitions: 1 }] });
 
   const app = await createApp(config);
   await startApp(app);

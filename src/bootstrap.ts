@@ -1,9 +1,9 @@
-import { ConsoleLogger, INestApplication } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
+import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
 import { BatchingKafkaServer } from './kafka/batching-kafka.server';
@@ -11,6 +11,7 @@ import { ConsumerStatus } from './kafka/consumer-status';
 import { operatorAccess } from './http/operator-access';
 import { STUDENT_EMBEDDING_EVENTS } from './kafka/event-patterns';
 import { KafkaConnection } from './kafka/kafka-connection';
+import { startupLogger } from './logging/logging.module';
 
 /** The Kafka server strategy for a config: group, timeouts and batching; the client is the connection's. */
 function createKafkaServer(config: AppConfig, status: ConsumerStatus, connection: KafkaConnection): BatchingKafkaServer {
@@ -37,11 +38,14 @@ function createKafkaServer(config: AppConfig, status: ConsumerStatus, connection
   });
 }
 
-/** Builds the hybrid app (HTTP for health, Kafka for events) for a config, without listening yet. */
-export async function createApp(config: AppConfig): Promise<INestApplication> {
-  // Until the app is built, JSON lines straight to stdout: a database or broker that does not
-  // answer at start-up shows as it happens (each retry), not all at once at exit.
-  const app = await NestFactory.create(AppModule.forRoot(config), { logger: new ConsoleLogger({ json: true, logLevels: ['log', 'warn', 'error', 'fatal'] }) });
+/**
+ * Builds the hybrid app (HTTP for health, Kafka for events) for a config, without listening yet;
+ * `options.imports` adds the deployment's own modules (docs/extending.md).
+ */
+export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<INestApplication> {
+  // One format from the first line: the build logs through the same pino logger the app then
+  // injects, so a database that does not answer shows each retry as it happens.
+  const app = await NestFactory.create(AppModule.forRoot(config, options), { logger: startupLogger(config) });
   app.useLogger(app.get(Logger));
   // process.exit (not re-raising the signal) lets pino flush the last log lines of the shutdown.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { SingleBar, Presets } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { replayDeadLetters } from '../kafka/dead-letter-replayer';
 import { NeighborLookup } from '../read-api/neighbor-lookup';
 import { renderReport } from '../reporting/graph-report';
@@ -13,7 +13,8 @@ import { CliModule } from './cli.module';
 import { DataSource } from 'typeorm';
 import { AdminConfig, configFromEnvironment, ConfigValidationError, loadAdminConfig, loadConfig } from '../config/app-config';
 import { runMigrations } from '../database/migrate';
-import { DEFAULT_KEPT_VIOLATIONS, DEFAULT_VERIFY_CHUNK, verifyGraph } from '../verification/graph-verifier';
+import { DEFAULT_KEPT_VIOLATIONS, DEFAULT_VERIFY_CHUNK, verifyGraph, VerifyReport } from '../verification/graph-verifier';
+import { DEFAULT_MIN_RECALL, describeVerdict, judgeGraph, Judgement, judgementFor } from '../verification/verdict';
 
 const positiveInteger = (value: string) => {
   const parsed = Number(value);
@@ -21,6 +22,11 @@ const positiveInteger = (value: string) => {
   return parsed;
 };
 
+const share = (value: string) => {
+  const parsed = Number(value);
+  if (value.trim() === '' || !(parsed >= 0 && parsed <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return parsed;
+};
 
 /** The settings of the commands that never use Kafka, built once for this process. */
 const adminConfig = (): AdminConfig => configFromEnvironment(loadAdminConfig);
@@ -49,16 +55,24 @@ program
 
 program
   .command('verify')
-  .description('check every stored list against brute force over the embeddings; exits 1 on a violation')
+  .description(
+    'check the stored lists against brute force over the embeddings: the hard invariants always (at most K, none below the threshold, ' +
+      'stored similarities exact, no rows at students without an embedding), then row-for-row equality (exact mode) or recall@K ' +
+      'against a floor (index mode); exits 0 on pass, 1 on fail',
+  )
   .option('--sample <n>', 'check n students spread over the table instead of all', positiveInteger)
   .option('--chunk <n>', 'students checked per pass over all embeddings (memory grows with it)', positiveInteger, DEFAULT_VERIFY_CHUNK)
-  .option('--show <n>', 'how many differing students to print', positiveInteger, 10)
-  .option('--json', `print the report as JSON (the first ${DEFAULT_KEPT_VIOLATIONS} violations in full; violationCount counts all)`)
-  .action(async (options: { sample?: number; chunk: number; show: number; json?: boolean }) => {
+  .option('--show <n>', 'how many offending students to print', positiveInteger, 10)
+  .option('--min-recall <r>', 'the recall@K a graph judged by recall must reach', share, DEFAULT_MIN_RECALL)
+  .addOption(new Option('--judge <how>', 'what to judge beyond the hard invariants (default: equality when CANDIDATE_SEARCH=exact, recall when index)').choices(['equality', 'recall']))
+  .option('--json', `print the report and verdict as JSON (the first ${DEFAULT_KEPT_VIOLATIONS} lists of each kind in full; the counts count all)`)
+  .action(async (options: { sample?: number; chunk: number; show: number; minRecall: number; judge?: Judgement; json?: boolean }) => {
     const config = adminConfig();
+    const k = config.graph.maxNeighbors;
+    const judge = options.judge ?? judgementFor(config.graph.candidateSearch);
     const report = await withContext(config, (app) =>
       verifyGraph(app.get(DataSource).manager, {
-        k: config.graph.maxNeighbors,
+        k,
         threshold: config.graph.threshold,
         sample: options.sample,
         chunkSize: options.chunk,
@@ -66,18 +80,27 @@ program
         onProgress: options.json ? undefined : (done, total) => process.stderr.write(`\rchecked ${done}/${total}`),
       }),
     );
-    if (options.json) console.log(JSON.stringify(report, null, 2));
+    const verdict = judgeGraph(
+      { recall: report.recall, brokenLists: report.broken.count, differingLists: report.differing.count, orphanRows: report.orphanRows },
+      { judge, minRecall: options.minRecall },
+    );
+    if (options.json) console.log(JSON.stringify({ ...report, verdict }, null, 2));
     else {
       process.stderr.write('\n');
+      const listed = (found: VerifyReport['broken']) => {
+        for (const list of found.lists.slice(0, options.show)) console.log(`  ${list.studentId}: ${list.problems.join('; ')}`);
+        if (found.count > options.show) console.log(`  … and ${found.count - options.show} more`);
+      };
       console.log(`students with embeddings: ${report.students}; checked: ${report.checked}`);
-      console.log(`recall@${config.graph.maxNeighbors}: ${report.recall.toFixed(5)}; lists exactly right: ${(report.exactLists * 100).toFixed(2)}%`);
+      console.log(`recall@${k}: ${report.recall.toFixed(5)}; lists exactly right: ${(report.exactLists * 100).toFixed(2)}%`);
       console.log(`rows at students without an embedding: ${report.orphanRows}`);
-      for (const v of report.violations.slice(0, options.show)) console.log(`  ${v.studentId}: ${v.problems.join('; ')}`);
-      if (report.violationCount > options.show) console.log(`  … and ${report.violationCount - options.show} more`);
+      console.log(`lists that break a hard invariant: ${report.broken.count}`);
+      listed(report.broken);
+      console.log(`lists that differ from the exact ones: ${report.differing.count}${judge === 'recall' ? ' (judged by recall, not listed)' : ''}`);
+      if (judge === 'equality') listed(report.differing);
     }
-    const ok = report.violationCount === 0 && report.orphanRows === 0;
-    console.log(ok ? 'OK: the graph satisfies the invariant' : 'VIOLATION: the graph differs from the exact one');
-    process.exitCode = ok ? 0 : 1;
+    console.log(describeVerdict(verdict, k));
+    process.exitCode = verdict.passed ? 0 : 1;
   });
 
 program

@@ -102,3 +102,42 @@ function dot(x: Float32Array, xOffset: number, y: Float32Array, yOffset: number,
   for (; i < dimension; i++) s0 += x[xOffset + i] * y[yOffset + i];
   return s0 + s1 + s2 + s3;
 }
+
+/**
+ * The exact similarity of each stored pair of the checked students, gathered as the candidates
+ * are offered a page at a time (the same pass RunningTopK uses). A neighbour that is never
+ * offered (it has no embedding) keeps `undefined`.
+ */
+export class StoredPairSimilarities {
+  private readonly exact: (number | undefined)[][];
+  /** Neighbour id -> the (checked row, list position) pairs that name it. */
+  private readonly positions = new Map<string, [number, number][]>();
+
+  constructor(
+    private readonly checked: VectorMatrix,
+    stored: Neighbor[][],
+  ) {
+    this.exact = stored.map((list) => list.map(() => undefined));
+    stored.forEach((list, row) =>
+      list.forEach((neighbor, at) => {
+        if (!this.positions.has(neighbor.studentId)) this.positions.set(neighbor.studentId, []);
+        this.positions.get(neighbor.studentId)!.push([row, at]);
+      }),
+    );
+  }
+
+  /** Computes the similarity of every stored pair whose neighbour is among `candidates` (same dimension). */
+  offer(candidates: VectorMatrix): void {
+    const { dimension, data: checkedData } = this.checked;
+    candidates.ids.forEach((id, c) => {
+      for (const [row, at] of this.positions.get(id) ?? []) {
+        this.exact[row][at] = dot(checkedData, row * dimension, candidates.data, c * dimension, dimension);
+      }
+    });
+  }
+
+  /** Per stored neighbour of checked row `row`, in list order: the pair's exact similarity. */
+  result(row: number): (number | undefined)[] {
+    return this.exact[row];
+  }
+}

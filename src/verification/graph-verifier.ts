@@ -1,13 +1,14 @@
 import { EntityManager } from 'typeorm';
-import { RunningTopK, toUnitMatrix } from './exact-neighbors';
+import { RunningTopK, StoredPairSimilarities, toUnitMatrix } from './exact-neighbors';
 import { compareWithExact } from './list-comparison';
+import { brokenRules } from './stored-list-rules';
 import { VectorPage, VerificationRepository } from './verification.repository';
 
 /** Students checked per pass over the embeddings, unless told otherwise. */
 export const DEFAULT_VERIFY_CHUNK = 500;
 /** Stored vectors per query of a pass: about 0.8 MB of float4s at 384 dimensions (1.5 MB as it arrives, hex-encoded). */
 const VECTOR_PAGE = 500;
-/** Violations kept with their problems, unless told otherwise; beyond that they are only counted. */
+/** Lists kept with their problems (of each kind), unless told otherwise; beyond that they are only counted. */
 export const DEFAULT_KEPT_VIOLATIONS = 1000;
 
 export interface VerifyOptions {
@@ -21,10 +22,15 @@ export interface VerifyOptions {
    * top-k per checked student); time shrinks with it only through fewer passes.
    */
   chunkSize?: number;
-  /** How many violations to keep with their problems (the first by student id); all are counted. */
+  /** How many lists of each kind to keep with their problems (the first by student id); all are counted. */
   keepViolations?: number;
   /** Called after each chunk of checked students, for a progress display. */
   onProgress?: (checked: number, total: number) => void;
+}
+
+export interface ListProblems {
+  studentId: string;
+  problems: string[];
 }
 
 export interface VerifyReport {
@@ -34,16 +40,17 @@ export interface VerifyReport {
   recall: number;
   /** Share of checked lists exactly right. */
   exactLists: number;
-  /** Students whose list is wrong, with what is wrong; ordered by student id; at most keepViolations. */
-  violations: { studentId: string; problems: string[] }[];
-  /** How many checked students have a wrong list (violations may hold only the first of them). */
-  violationCount: number;
+  /** Checked lists that break a rule every graph keeps (stored-list-rules.ts): how many, and the first keepViolations by student id. */
+  broken: { count: number; lists: ListProblems[] };
+  /** Checked lists that differ from the exact ones: how many, and the first keepViolations by student id. */
+  differing: { count: number; lists: ListProblems[] };
   /** Rows that start or end at a student without an embedding. */
   orphanRows: number;
 }
 
 /**
- * Checks the graph invariant against brute force over the stored embeddings. Reads only, and
+ * Measures the graph against brute force over the stored embeddings: recall, the lists that
+ * differ from the exact ones, and the lists that break a hard rule (verdict.ts judges them). Reads only, and
  * in bounded memory: checked students go in chunks, and for each chunk every stored vector is
  * streamed past them a page at a time.
  */
@@ -61,20 +68,31 @@ export async function verifyGraph(db: EntityManager, options: VerifyOptions): Pr
   let hits = 0;
   let expected = 0;
   let exactLists = 0;
-  let violationCount = 0;
-  const violations: VerifyReport['violations'] = [];
+  const broken: VerifyReport['broken'] = { count: 0, lists: [] };
+  const differing: VerifyReport['differing'] = { count: 0, lists: [] };
+  const tally = (found: VerifyReport['broken'], studentId: string, problems: string[]) => {
+    if (problems.length > 0 && found.count++ < keep) found.lists.push({ studentId, problems });
+  };
   for await (const chunk of chunksToCheck(repository, db, sampleIds, chunkSize)) {
     if (chunk.ids.length === 0) continue;
-    const top = new RunningTopK(toUnitMatrix(chunk.ids, chunk.vectors, dimension), options.k, options.threshold);
-    for await (const page of everyVector(repository, db, VECTOR_PAGE)) top.offer(toUnitMatrix(page.ids, page.vectors, dimension));
-    const stored = await repository.storedLists(db, chunk.ids);
+    const checkedVectors = toUnitMatrix(chunk.ids, chunk.vectors, dimension);
+    const storedLists = await repository.storedLists(db, chunk.ids);
+    const stored = chunk.ids.map((studentId) => storedLists.get(studentId) ?? []);
+    const top = new RunningTopK(checkedVectors, options.k, options.threshold);
+    const pairs = new StoredPairSimilarities(checkedVectors, stored);
+    for await (const page of everyVector(repository, db, VECTOR_PAGE)) {
+      const candidates = toUnitMatrix(page.ids, page.vectors, dimension);
+      top.offer(candidates);
+      pairs.offer(candidates);
+    }
     chunk.ids.forEach((studentId, row) => {
       const exact = top.result(row);
-      const comparison = compareWithExact(studentId, stored.get(studentId) ?? [], exact, options.tolerance);
+      const comparison = compareWithExact(studentId, stored[row], exact, options.tolerance);
       hits += comparison.hits;
       expected += exact.length;
       if (comparison.problems.length === 0) exactLists++;
-      else if (violationCount++ < keep) violations.push({ studentId, problems: comparison.problems });
+      tally(differing, studentId, comparison.problems);
+      tally(broken, studentId, brokenRules(studentId, stored[row], pairs.result(row), { k: options.k, threshold: options.threshold, tolerance: options.tolerance }));
     });
     checked += chunk.ids.length;
     options.onProgress?.(checked, total);
@@ -84,8 +102,8 @@ export async function verifyGraph(db: EntityManager, options: VerifyOptions): Pr
     checked,
     recall: expected === 0 ? 1 : hits / expected,
     exactLists: checked === 0 ? 1 : exactLists / checked,
-    violations,
-    violationCount,
+    broken,
+    differing,
     orphanRows,
   };
 }

@@ -1,6 +1,6 @@
 import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 import { runCli } from '../support/cli';
-import { graphViolations } from '../support/graph-check';
+import { graphRecall, graphViolations } from '../support/graph-check';
 import { TestEnvironment } from '../support/harness';
 
 const K = 8;
@@ -86,6 +86,71 @@ describe('admin CLI against the real database', () => {
     expect(json.exact).toHaveLength(K);
   });
 
+  describe('verify on a graph built through the vector index (CANDIDATE_SEARCH=index)', () => {
+    /** The recall verify prints, as a number. */
+    const printedRecall = (stdout: string) => Number(stdout.match(new RegExp(`^recall@${K}: ([\\d.]+)`, 'm'))![1]);
+    const indexEnv = () => ({ ...env.env, CANDIDATE_SEARCH: 'index' });
+
+    /** Removes the `count` least similar neighbours of each of the first `lists` students: the kind of miss index search leaves. */
+    async function dropWeakestNeighbors(lists: number, count: number): Promise<void> {
+      await env.db.query(
+        `DELETE FROM student_similarity s USING (
+           SELECT a, b FROM (SELECT a, b, row_number() OVER (PARTITION BY a ORDER BY sim, b DESC) AS weakest FROM student_similarity) ranked
+            WHERE weakest <= $2 AND a IN (SELECT DISTINCT a FROM student_similarity ORDER BY a LIMIT $1)
+         ) dropped WHERE (s.a, s.b) = (dropped.a, dropped.b)`,
+        [lists, count],
+      );
+    }
+
+    beforeEach(async () => {
+      await env.db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_entries, similarity_rebuild_checkpoint, similarity_graph_reports');
+      expect(runCli(['rebuild', '--chunk', '120'], indexEnv()).status).toBe(0);
+    });
+
+    it('passes, at the default floor, a graph that misses a few exact neighbours, and names the recall it judged', async () => {
+      await dropWeakestNeighbors(10, 1);
+      const expectedRecall = await graphRecall(env, vectors, K, THRESHOLD);
+      expect(expectedRecall).toBeLessThan(1);
+      expect(expectedRecall).toBeGreaterThanOrEqual(0.98);
+
+      const verified = runCli(['verify'], indexEnv());
+      expect(verified.stdout).toMatch(new RegExp(`^PASS: judged recall@${K} [\\d.]+ against the floor 0.98 and the hard invariants$`, 'm'));
+      expect(printedRecall(verified.stdout)).toBeCloseTo(expectedRecall, 4);
+      expect(verified.status).toBe(0);
+
+      const judgedByEquality = runCli(['verify', '--judge', 'equality'], indexEnv());
+      expect(judgedByEquality.stdout).toMatch(/^FAIL: judged row-for-row equality with the exact graph .*: 10 lists differ from the exact ones$/m);
+      expect(judgedByEquality.status).toBe(1);
+    });
+
+    it('fails a graph whose recall is under the floor, naming the recall and the floor', async () => {
+      await dropWeakestNeighbors(120, 2);
+      const expectedRecall = await graphRecall(env, vectors, K, THRESHOLD);
+      expect(expectedRecall).toBeLessThan(0.98);
+
+      const verified = runCli(['verify'], indexEnv());
+      expect(printedRecall(verified.stdout)).toBeCloseTo(expectedRecall, 4);
+      expect(verified.stdout).toMatch(/lists that break a hard invariant: 0$/m);
+      expect(verified.stdout).toMatch(new RegExp(`^FAIL: judged recall@${K} .*: recall ${printedRecall(verified.stdout).toFixed(5)} is under the floor 0.98$`, 'm'));
+      expect(verified.status).toBe(1);
+
+      const lowerFloor = runCli(['verify', '--min-recall', String(Math.floor(expectedRecall * 100) / 100)], indexEnv());
+      expect(lowerFloor.stdout).toMatch(/^PASS: judged recall/m);
+      expect(lowerFloor.status).toBe(0);
+    });
+
+    it('fails a graph that breaks a hard invariant even when its recall is perfect: a stored similarity that is not the pair\'s', async () => {
+      expect(await graphRecall(env, vectors, K, THRESHOLD)).toBe(1);
+      await env.db.query(`UPDATE student_similarity SET sim = sim - 0.01 WHERE (a, b) = (SELECT a, b FROM student_similarity WHERE a = 's-010' ORDER BY sim DESC, b LIMIT 1)`);
+
+      const verified = runCli(['verify'], indexEnv());
+      expect(verified.stdout).toMatch(/^lists that break a hard invariant: 1$/m);
+      expect(verified.stdout).toMatch(/^  s-010: s-\d+ stored at [\d.]+, the pair's similarity is [\d.]+$/m);
+      expect(verified.stdout).toMatch(new RegExp(`^FAIL: judged recall@${K} 1.00000 against the floor 0.98 and the hard invariants: 1 lists break a hard invariant$`, 'm'));
+      expect(verified.status).toBe(1);
+    });
+  });
+
   it('names every bad variable and exits non-zero on a bad configuration', () => {
     const result = runCli(['verify'], { ...env.env, MAX_NEIGHBORS: 'many', SIMILARITY_THRESHOLD: '7' });
     expect(result.status).toBe(2);
@@ -159,7 +224,7 @@ describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after 
     expect(await rowsAtMissingStudents()).toEqual({ similarity: 0, pools: 0, entries: 0 });
     expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
     const verified = runCli(['verify'], env.env);
-    expect(verified.stdout).toMatch(/OK: the graph satisfies the invariant/);
+    expect(verified.stdout).toMatch(/^PASS: judged row-for-row equality with the exact graph/m);
     expect(verified.status).toBe(0);
     expect(rebuilt.stdout).toMatch(/rebuilt 119 students .* removed 4 without an embedding/);
   });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { Client, Pool } from 'pg';
+import { AppModuleOptions } from '../../src/app.module';
 import { createApp, startApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/migrate';
@@ -56,9 +57,9 @@ export class TestEnvironment {
     await this.producer.connect();
   }
 
-  /** Boots the real app (Kafka consumer + HTTP) on this environment; returns its base URL. */
-  async startWorker(extraEnv: Record<string, string> = {}): Promise<{ app: INestApplication; url: string }> {
-    const app = await createApp(loadConfig({ ...this.env, ...extraEnv }));
+  /** Boots the real app (Kafka consumer + HTTP) on this environment, with `imports` added to it; returns its base URL. */
+  async startWorker(extraEnv: Record<string, string> = {}, options: AppModuleOptions = {}): Promise<{ app: INestApplication; url: string }> {
+    const app = await createApp(loadConfig({ ...this.env, ...extraEnv }), options);
     await startApp(app, 0);
     this.apps.push(app);
     const address = app.getHttpServer().address();
