@@ -7,7 +7,7 @@ const K = 8;
 const THRESHOLD = 0.2;
 
 describe('admin CLI against the real database', () => {
-  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '4' });
+  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '4', CANDIDATE_SEARCH: 'exact' });
   const vectors = new Map<string, number[]>();
   const ids = Array.from({ length: 240 }, (_, i) => `s-${String(i).padStart(3, '0')}`);
 
@@ -95,7 +95,7 @@ describe('admin CLI against the real database', () => {
 });
 
 describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after every corruption verify reports', () => {
-  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '4' });
+  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '4', CANDIDATE_SEARCH: 'exact' });
   const vectors = new Map<string, number[]>();
 
   beforeAll(async () => {
