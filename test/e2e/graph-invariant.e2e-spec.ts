@@ -11,7 +11,7 @@ const settings = { MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESH
 /** Brute force in the worker: the graph must equal the tests' own, row for row. */
 const exactSettings = { ...settings, CANDIDATE_SEARCH: 'exact' };
 
-describe('the whole graph stays exact under a random stream of moves, leaves and returns', () => {
+describe('the whole graph under a random stream of moves, leaves and returns: exact in exact mode, within bounds in index mode', () => {
   let env: TestEnvironment;
 
   afterEach(() => env.tearDown());
