@@ -1,13 +1,13 @@
 import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 import { runCli } from '../support/cli';
-import { graphRecall, graphViolations } from '../support/graph-check';
+import { graphViolations, judgeApproximateGraph } from '../support/graph-check';
 import { TestEnvironment } from '../support/harness';
 
 const K = 8;
 const THRESHOLD = 0.2;
 
 describe('admin CLI against the real database', () => {
-  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '4' });
+  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '4', CANDIDATE_SEARCH: 'exact' });
   const vectors = new Map<string, number[]>();
   const ids = Array.from({ length: 240 }, (_, i) => `s-${String(i).padStart(3, '0')}`);
 
@@ -109,7 +109,7 @@ describe('admin CLI against the real database', () => {
 
     it('passes, at the default floor, a graph that misses a few exact neighbours, and names the recall it judged', async () => {
       await dropWeakestNeighbors(10, 1);
-      const expectedRecall = await graphRecall(env, vectors, K, THRESHOLD);
+      const expectedRecall = (await judgeApproximateGraph(env, vectors, K, THRESHOLD)).recall;
       expect(expectedRecall).toBeLessThan(1);
       expect(expectedRecall).toBeGreaterThanOrEqual(0.98);
 
@@ -125,7 +125,7 @@ describe('admin CLI against the real database', () => {
 
     it('fails a graph whose recall is under the floor, naming the recall and the floor', async () => {
       await dropWeakestNeighbors(120, 2);
-      const expectedRecall = await graphRecall(env, vectors, K, THRESHOLD);
+      const expectedRecall = (await judgeApproximateGraph(env, vectors, K, THRESHOLD)).recall;
       expect(expectedRecall).toBeLessThan(0.98);
 
       const verified = runCli(['verify'], indexEnv());
@@ -140,7 +140,7 @@ describe('admin CLI against the real database', () => {
     });
 
     it('fails a graph that breaks a hard invariant even when its recall is perfect: a stored similarity that is not the pair\'s', async () => {
-      expect(await graphRecall(env, vectors, K, THRESHOLD)).toBe(1);
+      expect((await judgeApproximateGraph(env, vectors, K, THRESHOLD)).recall).toBe(1);
       await env.db.query(`UPDATE student_similarity SET sim = sim - 0.01 WHERE (a, b) = (SELECT a, b FROM student_similarity WHERE a = 's-010' ORDER BY sim DESC, b LIMIT 1)`);
 
       const verified = runCli(['verify'], indexEnv());
@@ -160,7 +160,7 @@ describe('admin CLI against the real database', () => {
 });
 
 describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after every corruption verify reports', () => {
-  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '4' });
+  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '4', CANDIDATE_SEARCH: 'exact' });
   const vectors = new Map<string, number[]>();
 
   beforeAll(async () => {

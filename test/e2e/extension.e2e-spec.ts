@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TestEnvironment } from '../support/harness';
 import { ExampleExtensionModule } from '../support/example-extension.module';
 import { exactNeighborsOf } from '../support/oracle';
-import { clusteredVectors, seededRandom } from '../support/synthetic-vectors';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
 
 const K = 6;
 const THRESHOLD = 0.2;

@@ -1,20 +1,23 @@
 import { seededRandom } from '../../workload/synthetic-vectors';
-import { graphRecall, graphViolations } from '../support/graph-check';
+import { graphViolations, INDEX_MODE_RECALL_FLOOR, judgeApproximateGraph } from '../support/graph-check';
+import { loadConfig } from '../../src/config/app-config';
 import { runCli } from '../support/cli';
 import { TestEnvironment } from '../support/harness';
 import { UpstreamSimulator } from '../../workload/upstream-simulator';
 
 const K = 10;
 const THRESHOLD = 0.15;
-const settings = { MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '5', CANDIDATE_SEARCH: 'exact', BATCH_MAX_EVENTS: '100' };
+const settings = { MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), NEIGHBOR_RESERVE: '5', BATCH_MAX_EVENTS: '100' };
+/** Brute force in the worker: the graph must equal the tests' own, row for row. */
+const exactSettings = { ...settings, CANDIDATE_SEARCH: 'exact' };
 
-describe('the whole graph stays exact under a random stream of moves, leaves and returns', () => {
+describe('the whole graph under a random stream of moves, leaves and returns: exact in exact mode, within bounds in index mode', () => {
   let env: TestEnvironment;
 
   afterEach(() => env.tearDown());
 
   it('with one worker', async () => {
-    env = new TestEnvironment(settings);
+    env = new TestEnvironment(exactSettings);
     await env.setUp(3);
     const upstream = new UpstreamSimulator(env, seededRandom(2024), 300);
     await env.startWorker();
@@ -41,7 +44,7 @@ describe('the whole graph stays exact under a random stream of moves, leaves and
   });
 
   it('with two workers in one group sharing a 3-partition topic', async () => {
-    env = new TestEnvironment(settings);
+    env = new TestEnvironment(exactSettings);
     await env.setUp(3);
     const upstream = new UpstreamSimulator(env, seededRandom(77), 300);
     await env.startWorker();
@@ -55,17 +58,22 @@ describe('the whole graph stays exact under a random stream of moves, leaves and
     expect(rows[0].n).toBeGreaterThan(1000);
   });
 
-  it('with the vector index and candidates from each moved student\'s own pool: recall stays at or above 0.98', async () => {
-    env = new TestEnvironment({ ...settings, CANDIDATE_SEARCH: 'index', HNSW_EF_SEARCH: '100' });
+  it(`with the worker's defaults (the vector index at its default search settings, nothing overridden): no invariant broken, recall@K at or above ${INDEX_MODE_RECALL_FLOOR}`, async () => {
+    env = new TestEnvironment();
+    const { maxNeighbors, threshold, candidateSearch } = loadConfig(env.env).graph;
+    expect(candidateSearch).toBe('index');
     await env.setUp(3);
-    const upstream = new UpstreamSimulator(env, seededRandom(5), 300);
+    // Eight changes per student: enough that pools miss the students who moved into them unless
+    // reverse repair offers them (without it, recall fell to 0.92 here).
+    const upstream = new UpstreamSimulator(env, seededRandom(5), 500);
     await env.startWorker();
     await upstream.seed();
-    await upstream.stream(1500);
+    await upstream.stream(4000);
     await env.waitUntilConsumed();
 
-    const stored = await env.storedGraph();
-    expect([...stored.keys()].filter((id) => !upstream.vectors.has(id))).toEqual([]);
-    expect(await graphRecall(env, upstream.vectors, K, THRESHOLD)).toBeGreaterThanOrEqual(0.98);
+    expect(upstream.counts.leave + upstream.counts.tombstone).toBeGreaterThan(20);
+    const { problems, recall } = await judgeApproximateGraph(env, upstream.vectors, maxNeighbors, threshold);
+    expect(problems).toEqual([]);
+    expect(recall).toBeGreaterThanOrEqual(INDEX_MODE_RECALL_FLOOR);
   });
 });

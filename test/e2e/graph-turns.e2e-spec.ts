@@ -29,7 +29,7 @@ describe("one worker's concurrent batches", () => {
   let metrics: WorkerMetrics;
 
   beforeAll(async () => {
-    env = new TestEnvironment({ MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '3', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: String(DIMENSION) });
+    env = new TestEnvironment({ MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '3', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: String(DIMENSION), CANDIDATE_SEARCH: 'exact' });
     await env.setUp(1);
     ({ module, service } = await graphServiceModule(env));
     metrics = module.get(WorkerMetrics);

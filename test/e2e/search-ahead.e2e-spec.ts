@@ -26,7 +26,7 @@ describe('a batch whose search is older than the graph it writes into', () => {
   let service: SimilarityService;
 
   beforeAll(async () => {
-    env = new TestEnvironment({ MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '4', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: String(DIMENSION) });
+    env = new TestEnvironment({ MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '4', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: String(DIMENSION), CANDIDATE_SEARCH: 'exact' });
     await env.setUp(1);
     ({ module, service } = await graphServiceModule(env));
     const ids = Array.from({ length: STUDENTS }, (_, i) => `s-${String(i).padStart(3, '0')}`);

@@ -9,7 +9,7 @@ const K = 15;
 const THRESHOLD = 0.1;
 
 describe('similarity worker end to end (real Kafka, real PostgreSQL+pgvector)', () => {
-  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD) });
+  const env = new TestEnvironment({ MAX_NEIGHBORS: String(K), SIMILARITY_THRESHOLD: String(THRESHOLD), CANDIDATE_SEARCH: 'exact' });
   const vectors = new Map<string, number[]>();
   let workerUrl: string;
 

@@ -38,8 +38,6 @@ export class TestEnvironment {
       KAFKA_GROUP_ID: `${this.name}_group`,
       STUDENT_EMBEDDING_TOPIC: this.topic,
       HTTP_PORT: '0',
-      // The tests compare with brute force to the row; index mode is tested where it is named.
-      CANDIDATE_SEARCH: 'exact',
       LAG_POLL_INTERVAL_MS: '500',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...this.overrides,

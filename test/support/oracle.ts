@@ -57,16 +57,13 @@ export interface ListCheck {
 }
 
 /**
- * Judges a stored list by the vectors themselves. `tolerance` absorbs the float32 column: a
- * stored similarity may be off by that much, and a student whose true similarity ties with the
- * exact list's last one (within it) may stand in for that one.
+ * What must hold of any stored list, exact or approximate: it does not list its owner, nor anyone
+ * twice, nor anyone without an embedding; it is sorted, most similar first; every stored
+ * similarity is the true cosine within `tolerance` (the float32 column).
  */
-export function checkList(studentId: string, stored: readonly ScoredStudent[], exact: readonly ScoredStudent[], vectors: ReadonlyMap<string, number[]>, tolerance = 1e-4): ListCheck {
+export function listInvariantProblems(studentId: string, stored: readonly ScoredStudent[], vectors: ReadonlyMap<string, number[]>, tolerance = 1e-4): string[] {
   const problems: string[] = [];
-  const inExact = new Set(exact.map((n) => n.studentId));
-  const lastExact = exact.length > 0 ? exact[exact.length - 1].similarity : Infinity;
   const seen = new Set<string>();
-  let hits = 0;
   stored.forEach((n, i) => {
     if (n.studentId === studentId) problems.push('lists itself');
     if (seen.has(n.studentId)) problems.push(`lists ${n.studentId} twice`);
@@ -76,9 +73,27 @@ export function checkList(studentId: string, stored: readonly ScoredStudent[], e
     if (!vector) return void problems.push(`lists ${n.studentId}, who has no embedding`);
     const truth = cosineSimilarity(vectors.get(studentId)!, vector);
     if (!(Math.abs(truth - n.similarity) <= tolerance)) problems.push(`${n.studentId} stored at ${n.similarity.toFixed(5)}, true ${truth.toFixed(5)}`);
+  });
+  return problems;
+}
+
+/**
+ * Judges a stored list by the vectors themselves. `tolerance` absorbs the float32 column: a
+ * stored similarity may be off by that much, and a student whose true similarity ties with the
+ * exact list's last one (within it) may stand in for that one.
+ */
+export function checkList(studentId: string, stored: readonly ScoredStudent[], exact: readonly ScoredStudent[], vectors: ReadonlyMap<string, number[]>, tolerance = 1e-4): ListCheck {
+  const problems = listInvariantProblems(studentId, stored, vectors, tolerance);
+  const inExact = new Set(exact.map((n) => n.studentId));
+  const lastExact = exact.length > 0 ? exact[exact.length - 1].similarity : Infinity;
+  let hits = 0;
+  for (const n of new Map(stored.map((s) => [s.studentId, s])).values()) {
+    const vector = vectors.get(n.studentId);
+    if (!vector || n.studentId === studentId) continue;
+    const truth = cosineSimilarity(vectors.get(studentId)!, vector);
     if (inExact.has(n.studentId) || Math.abs(truth - lastExact) <= tolerance) hits++;
     else problems.push(`${n.studentId} (${truth.toFixed(5)}) is not among the exact top ${exact.length}`);
-  });
+  }
   if (stored.length !== exact.length) problems.push(`${stored.length} neighbours stored, ${exact.length} expected`);
   return { hits: Math.min(hits, exact.length), problems };
 }
