@@ -152,15 +152,15 @@ describe('the owner judging repairs', () => {
     expect([...applyRepairs(pools, [message], current, exact).keys()].sort()).toEqual(['c', 'h', 'o', 's']);
   });
 
-  it('never offers a subject to its own pool, nor judges a pool whose owner has no vector beyond dropping the subject', () => {
+  it('never offers a subject to its own pool; a pool whose owner has no vector only drops the subject, and is not refilled', () => {
     const current = embeddings({ x: 1 }, {});
     const pools = new Map<string, NeighborPool>([
       ['x', { entries: [n('b', 0.9)], bound: null }],
-      ['gone', { entries: [n('x', 0.9), n('b', 0.5)], bound: null }],
+      ['gone', { entries: [n('x', 0.9), n('b', 0.5)], bound: n('b', 0.5) }],
     ]);
     const repaired = applyRepairs(pools, [moved('x', 1)], current, exact);
     expect(repaired.has('x')).toBe(false);
-    expect(repaired.get('gone')!.pool.entries).toEqual([n('b', 0.5)]);
+    expect(repaired.get('gone')).toEqual({ pool: { entries: [n('b', 0.5)], bound: n('b', 0.5) }, needsRefill: false });
   });
 });
 

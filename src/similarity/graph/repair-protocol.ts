@@ -168,7 +168,7 @@ export interface CurrentEmbeddings {
  * that holds a subject or that a subject may enter by its CURRENT bound (read in the same
  * transaction, which only the owner writes); in index mode the holders, the listed candidates'
  * pools and the seed holders. Returned: every judged pool, with whether it needs a refill
- * (a fresh search) before the batch writes it.
+ * (a fresh search) before the batch writes it; never for a pool whose owner has no vector.
  */
 export function applyRepairs(
   pools: ReadonlyMap<string, NeighborPool>,
@@ -203,7 +203,14 @@ export function applyRepairs(
       working.set(owner, pool);
     }
   }
-  return new Map([...judged].map((owner) => [owner, { pool: working.get(owner)!, needsRefill: !poolYieldsTopK(working.get(owner)!, settings.k) }]));
+  // A pool whose owner has no vector is not refilled (there is nothing to search from): the
+  // owner's own removal event is on its way to this same writer and deletes the pool.
+  return new Map(
+    [...judged].map((owner) => {
+      const pool = working.get(owner)!;
+      return [owner, { pool, needsRefill: current.versionOf(owner) !== undefined && !poolYieldsTopK(pool, settings.k) }];
+    }),
+  );
 }
 
 /**
