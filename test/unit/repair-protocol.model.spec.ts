@@ -39,7 +39,7 @@ import {
 import { cosineSimilarity, exactNeighborsOf } from '../support/oracle';
 import { gaussian, normalize, seededRandom } from '../support/synthetic-vectors';
 
-const SEEDS = 300;
+const SEEDS = Number(process.env.MODEL_SEEDS ?? 300);
 const RANDOM_STEPS = 400;
 const EVENTS_TOPIC = 'events';
 const REPAIRS_TOPIC = 'events.repairs';

@@ -75,16 +75,32 @@ describe('repair messages a change sends', () => {
     expect(grouped.get(1)!.map((m) => m.subject)).toEqual(['x', 'y']);
   });
 
-  it('keeps one message per subject: the newest version, with the candidates of all', () => {
-    const older = moved('x', 1, { candidates: [{ studentId: 'b', similarity: 0.5, version: 1 }, { studentId: 'c', similarity: 0.4, version: 1 }] });
-    const newer = moved('x', 2, { candidates: [{ studentId: 'b', similarity: 0.7, version: 1 }], seeds: ['d'] });
-    const [only, ...rest] = coalesceRepairs([newer, older, moved('a', 1)].reverse());
-    expect(rest.map((m) => m.subject)).toEqual(['x']);
-    expect(only.subject).toBe('a');
-    const x = rest[0];
+  it('keeps one message per subject: the newest version, with the candidates of every message of that version', () => {
+    const first = moved('x', 2, { candidates: [{ studentId: 'b', similarity: 0.7, version: 1 }], seeds: ['d'] });
+    const again = moved('x', 2, { candidates: [{ studentId: 'b', similarity: 0.6, version: 3 }, { studentId: 'c', similarity: 0.4, version: 1 }], seeds: ['e'] });
+    const [a, x] = coalesceRepairs([moved('a', 1), first, again]);
+    expect(a.subject).toBe('a');
     expect(x.subjectVersion).toBe(2);
-    expect(x.candidates).toEqual(expect.arrayContaining([{ studentId: 'b', similarity: 0.7, version: 1 }, { studentId: 'c', similarity: 0.4, version: 1 }]));
-    expect(x.seeds).toEqual(['d']);
+    expect(x.candidates).toEqual([{ studentId: 'b', similarity: 0.6, version: 3 }, { studentId: 'c', similarity: 0.4, version: 1 }]);
+    expect(x.seeds).toEqual(['d', 'e']);
+  });
+
+  it('drops an older version\'s walk instead of carrying its figures under the newer version', () => {
+    const older = moved('x', 1, { candidates: [{ studentId: 'y', similarity: 0.59, version: 1 }] });
+    const newer = moved('x', 2, { candidates: [] });
+    for (const order of [[older, newer], [newer, older]]) {
+      const [x] = coalesceRepairs(order);
+      expect(x.subjectVersion).toBe(2);
+      expect(x.candidates).toEqual([]);
+    }
+  });
+
+  it('a stale walk figure never puts the subject in a pool once the newer move has arrived', () => {
+    const older = moved('x', 1, { candidates: [{ studentId: 'y', similarity: 0.59, version: 1 }] });
+    const current = embeddings({ y: 1, x: 2 }, { 'y-x': 0.05 });
+    const unchanged: NeighborPool = { entries: [n('b', 0.9)], bound: null };
+    const repaired = applyRepairs(new Map([['y', unchanged]]), [older, moved('x', 2)], current, index);
+    expect(repaired.get('y')?.pool ?? unchanged).toEqual(unchanged);
   });
 });
 

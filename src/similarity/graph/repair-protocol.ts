@@ -122,25 +122,24 @@ export function repairsByPartition(messages: readonly RepairMessage[]): Map<numb
 }
 
 /**
- * One message per subject: the highest version's figures, with the candidates and seeds of all
- * (judged from current vectors, a candidate of an older walk is a harmless extra check).
+ * One message per subject: the one of the highest version, with the candidates and seeds of
+ * every message of that same version (a redelivered move may carry a walk made on a later
+ * snapshot; each candidate's figure is guarded by its own version). An older version's walk is
+ * dropped, not merged: its figures belong to the subject's older vector, and under the newer
+ * message's version they would pass for current.
  */
 export function coalesceRepairs(messages: readonly RepairMessage[]): RepairMessage[] {
   const bySubject = new Map<string, RepairMessage>();
   for (const message of messages) {
     const held = bySubject.get(message.subject);
-    if (!held) {
+    if (!held || message.subjectVersion > held.subjectVersion) {
       bySubject.set(message.subject, { ...message, candidates: [...message.candidates], seeds: [...message.seeds] });
       continue;
     }
-    const [newer, older] = message.subjectVersion > held.subjectVersion ? [message, held] : [held, message];
-    const candidates = new Map(older.candidates.map((c) => [c.studentId, c]));
-    for (const c of newer.candidates) candidates.set(c.studentId, c);
-    bySubject.set(message.subject, {
-      ...newer,
-      candidates: [...candidates.values()],
-      seeds: [...new Set([...newer.seeds, ...older.seeds])],
-    });
+    if (message.subjectVersion < held.subjectVersion) continue;
+    const candidates = new Map(held.candidates.map((c) => [c.studentId, c]));
+    for (const c of message.candidates) if ((candidates.get(c.studentId)?.version ?? -1) < c.version) candidates.set(c.studentId, c);
+    bySubject.set(message.subject, { ...held, candidates: [...candidates.values()], seeds: [...new Set([...held.seeds, ...message.seeds])] });
   }
   return [...bySubject.values()].sort((x, y) => (x.subject < y.subject ? -1 : x.subject > y.subject ? 1 : 0));
 }
