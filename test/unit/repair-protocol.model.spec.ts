@@ -41,6 +41,7 @@ import { gaussian, normalize, seededRandom } from '../support/synthetic-vectors'
 
 const SEEDS = Number(process.env.MODEL_SEEDS ?? 300);
 const RANDOM_STEPS = 400;
+const QUIET_TAIL_FROM = 0.7;
 const EVENTS_TOPIC = 'events';
 const REPAIRS_TOPIC = 'events.repairs';
 
@@ -68,7 +69,9 @@ function settingsFor(seed: number): WorldSettings {
     reserve: 2,
     threshold: random() < 0.5 ? -0.2 : 0.1,
     reverseSearch: seed % 2 === 0 ? 'exact' : 'index',
-    seedCount: Math.floor(random() * 3),
+    // With the model's perfect walk, seeds only add judgements that can hide a walk bug: most
+    // index worlds run without them, a quarter with one or two so that path runs too.
+    seedCount: random() < 0.25 ? 1 + Math.floor(random() * 2) : 0,
   };
 }
 
@@ -438,15 +441,16 @@ class World {
     return { pools, deleted: removed.map((e) => e.studentId), outbox: byPartition };
   }
 
-  /** Runs every step still possible, in a fixed order, with no more faults or upstream writes. */
-  drain(): void {
+  /** Runs every step still possible, interleaved by `random`, with no more faults or upstream writes. */
+  drain(random: () => number): void {
     for (const event of [...this.unsent]) this.apply({ kind: 'emit', student: event.studentId, version: event.version! });
     for (const w of this.workerIds) this.apply({ kind: 'restart', worker: w });
     this.apply({ kind: 'rebalance', evicted: [] });
     for (let guard = 0; ; guard++) {
       if (guard > 200_000) throw new Error('drain does not end');
-      const next = [...this.pipelines.values()].sort((x, y) => (x.id < y.id ? -1 : 1)).find((p) => this.canStep(p));
-      if (!next) return;
+      const runnable = [...this.pipelines.values()].filter((p) => this.canStep(p));
+      if (runnable.length === 0) return;
+      const next = pickStep(runnable, random);
       this.apply({ kind: 'step', pipeline: next.id, events: 4, repairs: 8 });
     }
   }
@@ -503,44 +507,59 @@ function nearCentre(random: () => number, centres: number[][]): number[] {
   return normalize(centre.map((c) => c + (0.9 * gaussian(random)) / Math.sqrt(centre.length)));
 }
 
+/**
+ * A pipeline to step. Commits are slow (a transaction's reads and its commit lie far apart, with
+ * much of the others' work in between): the window in which a stale read meets a concurrent
+ * write is where the races this model is for live.
+ */
+function pickStep(runnable: Pipeline[], random: () => number): Pipeline {
+  const weight = (p: Pipeline) => (p.stage === 'commit' ? 0.2 : 1);
+  let roll = random() * runnable.reduce((sum, p) => sum + weight(p), 0);
+  for (const p of runnable) {
+    roll -= weight(p);
+    if (roll < 0) return p;
+  }
+  return runnable[runnable.length - 1];
+}
+
 /** A random action that can happen now, weighted towards the workers' own progress. */
-function randomAction(world: World, random: () => number, centres: number[][]): Action | null {
+function randomAction(world: World, random: () => number, centres: number[][], upstreamWrites: boolean): Action | null {
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
   const runnable = [...world.pipelines.values()].filter((p) => world.canStep(p));
   const roll = random() * 100;
-  if (roll < 55 && runnable.length > 0) {
-    return { kind: 'step', pipeline: pick(runnable).id, events: 1 + Math.floor(random() * 4), repairs: 1 + Math.floor(random() * 8) };
+  if ((roll < 55 || (!upstreamWrites && roll < 74)) && runnable.length > 0) {
+    return { kind: 'step', pipeline: pickStep(runnable, random).id, events: 1 + Math.floor(random() * 4), repairs: 1 + Math.floor(random() * 8) };
   }
   if (roll < 67) {
     const student = pick(world.studentIds);
     const row = world.rows.get(student);
     const vector =
-      row && random() < 0.7 ? normalize(row.vector.map((x) => x + (0.35 * gaussian(random)) / Math.sqrt(row.vector.length))) : nearCentre(random, centres);
+      row && random() < 0.5 ? normalize(row.vector.map((x) => x + (0.35 * gaussian(random)) / Math.sqrt(row.vector.length))) : nearCentre(random, centres);
     return { kind: 'write', student, vector };
   }
-  if (roll < 71) return { kind: 'leave', student: pick(world.studentIds) };
-  if (roll < 84 && world.unsent.length > 0) {
+  if (roll < 74) return { kind: 'leave', student: pick(world.studentIds) };
+  if (roll < 86 && world.unsent.length > 0) {
     const event = pick(world.unsent);
     return { kind: 'emit', student: event.studentId, version: event.version! };
   }
-  if (roll < 87) {
+  if (roll < 88.5) {
     const partition = Math.floor(random() * world.settings.partitions);
     const log = world.eventLog[partition];
     return log.length ? { kind: 'replay-event', partition, offset: Math.floor(random() * log.length) } : null;
   }
-  if (roll < 91) {
+  if (roll < 91.5) {
     const partition = Math.floor(random() * world.settings.partitions);
     const log = world.repairLog[partition];
     return log.length ? { kind: 'replay-repair', partition, offset: Math.floor(random() * log.length) } : null;
   }
-  if (roll < 93) {
+  if (roll < 93.5) {
     // Crashes where they hurt most: after the graph commit, before the offsets.
     const exposed = [...world.pipelines.values()].filter((p) => world.alive.has(p.worker) && (p.stage === 'produce' || p.stage === 'offsets'));
     const alive = [...world.alive];
     if (exposed.length > 0 && random() < 0.7) return { kind: 'crash', worker: pick(exposed).worker };
     return alive.length > 1 ? { kind: 'crash', worker: pick(alive) } : null;
   }
-  if (roll < 95.5) {
+  if (roll < 96) {
     const dead = world.workerIds.filter((w) => !world.alive.has(w));
     return dead.length > 0 ? { kind: 'restart', worker: pick(dead) } : null;
   }
@@ -560,10 +579,12 @@ function play(seed: number): Run {
   const world = new World(settings, initial);
   const actions: Action[] = [];
   for (let i = 0; i < RANDOM_STEPS; i++) {
-    const action = randomAction(world, random, centres);
+    // The last stretch has no new upstream writes: races among the last writes then decide the
+    // final lists instead of being overwritten by later ones.
+    const action = randomAction(world, random, centres, i < RANDOM_STEPS * QUIET_TAIL_FROM);
     if (action && world.apply(action)) actions.push(action);
   }
-  world.drain();
+  world.drain(seededRandom(seed + 99_991));
   return { world, actions };
 }
 
@@ -572,7 +593,7 @@ function replay(seed: number, actions: Action[]): World {
   const { settings, initial } = initialWorld(seed);
   const world = new World(settings, initial);
   for (const action of actions) world.apply(action);
-  world.drain();
+  world.drain(seededRandom(seed + 99_991));
   return world;
 }
 
@@ -628,5 +649,76 @@ describe('one writer per list, model-checked', () => {
       }
     }
     expect([...seen].sort()).toEqual(['crash after graph commit', 'fenced', 'offsets refused', 'redelivery', 'removal', 'zombie']);
+  });
+});
+
+/**
+ * The race the random worlds reach only rarely, played on purpose: a refill of Y's pool, read
+ * before X moved and committed after X's owner looked, lowers Y's bound. The offer of X, which
+ * Y's pool now takes, must still reach Y. Unit vectors in the plane, so similarity is the cosine
+ * of the angle between two students.
+ */
+describe('a refill that lowers a bound while a moved student is being sent', () => {
+  const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
+
+  function world(): { world: World; x: string; y: string } {
+    const settings: WorldSettings = { students: 10, dims: 2, partitions: 2, workers: 1, k: 3, reserve: 2, threshold: -1, reverseSearch: 'index', seedCount: 0 };
+    const probe = new World(settings, new Map([['y', at(0)]]));
+    const x = ['x', 'x1', 'x2', 'x3', 'x4'].find((id) => probe.partitionOf(id) !== probe.partitionOf('y'))!;
+    // Y's pool: a1..a5 close together (bound a5, cos 2.5 degrees); c1..c3 further out; X far away.
+    const initial = new Map<string, number[]>([
+      ['y', at(0)],
+      ['a1', at(0.5)],
+      ['a2', at(1)],
+      ['a3', at(1.5)],
+      ['a4', at(2)],
+      ['a5', at(2.5)],
+      ['c1', at(20)],
+      ['c2', at(25)],
+      ['c3', at(30)],
+      [x, at(90)],
+    ]);
+    return { world: new World(settings, initial), x, y: 'y' };
+  }
+
+  /** Steps every pipeline but those of `held` until nothing is left to do. */
+  function settle(w: World, held?: number): void {
+    for (;;) {
+      const next = [...w.pipelines.values()].find((p) => p.partition !== held && w.canStep(p));
+      if (!next) return;
+      w.apply({ kind: 'step', pipeline: next.id, events: 100, repairs: 100 });
+    }
+  }
+
+  function stepUntil(w: World, partition: number, stage: Stage): void {
+    for (;;) {
+      const pipeline = [...w.pipelines.values()].find((p) => p.partition === partition && p.generation === w.generation)!;
+      if (pipeline.stage === stage) return;
+      w.apply({ kind: 'step', pipeline: pipeline.id, events: 100, repairs: 100 });
+    }
+  }
+
+  it('X reaches the list of Y that the refill made room in', () => {
+    const { world: w, x, y } = world();
+    settle(w);
+    expect(w.lists.get(y)!.map((n) => n.studentId)).toEqual(['a1', 'a2', 'a3']);
+    const partitionOfY = w.partitionOf(y);
+    for (const leaving of ['a1', 'a2', 'a3']) {
+      w.apply({ kind: 'leave', student: leaving });
+      w.apply({ kind: 'emit', student: leaving, version: 2 });
+    }
+    settle(w, partitionOfY);
+    // Y's owner reads: a1..a3 are gone, the pool is short, its refill reads X where it was.
+    stepUntil(w, partitionOfY, 'fetch');
+    stepUntil(w, partitionOfY, 'commit');
+    // X moves next to Y (15 degrees: inside the refilled pool, outside the old bound) and X's
+    // owner sends its repairs while Y's refill is still uncommitted.
+    w.apply({ kind: 'write', student: x, vector: at(15) });
+    w.apply({ kind: 'emit', student: x, version: 2 });
+    settle(w, partitionOfY);
+    w.drain(seededRandom(1));
+    const { problems } = w.problems();
+    if (problems.length > 0) throw new Error([...problems, 'trace:', ...w.trace].join('\n'));
+    expect(w.lists.get(y)!.map((n) => n.studentId)).toEqual(['a4', 'a5', x]);
   });
 });
