@@ -100,16 +100,22 @@ interface Plan {
   outbox: Map<number, RepairMessage[]>;
 }
 
-/** One worker's consumption of one partition in one group generation. */
+type Topic = keyof Offsets;
+
+/**
+ * One worker's consumption of one topic-partition in one group generation: kafkajs runs
+ * `eachBatch` per topic-partition, so partition p's events and p's repairs are two pipelines of
+ * the same worker, each with its own transactions, serialised only by the owners row lock.
+ */
 interface Pipeline {
   id: string;
   worker: string;
   partition: number;
+  topic: Topic;
   generation: number;
   stage: Stage;
-  held?: PartitionOwnership;
-  position: Offsets;
-  batch?: { events: EmbeddingEvent[]; repairs: RepairMessage[]; end: Offsets };
+  position: number;
+  batch?: { events: EmbeddingEvent[]; repairs: RepairMessage[]; end: number };
   plan?: Plan;
 }
 
@@ -159,8 +165,13 @@ class World {
   // Workers.
   alive = new Set<string>();
   pipelines = new Map<string, Pipeline>();
-  // The fencing checker's own record: which pipeline claimed each partition last, and any write
-  // that landed from another.
+  // The owners row lock (SELECT ... FOR UPDATE), held from a transaction's first read to its
+  // commit; a take-over's UPDATE of the row waits for it too.
+  locks = new Map<number, string>();
+  // Each worker's ownership of a partition as it holds it in memory, shared by its pipelines.
+  claims = new Map<string, { ownership: PartitionOwnership; generation: number }>();
+  // The fencing checker's own record: which worker and epoch took each partition last, and any
+  // write that landed from another.
   lastClaim = new Map<number, string>();
   illegalWrites: string[] = [];
   trace: string[] = [];
@@ -240,7 +251,11 @@ class World {
         if (!this.alive.has(action.worker)) return false;
         this.alive.delete(action.worker);
         const lost = [...this.pipelines.values()].filter((p) => p.worker === action.worker);
-        for (const p of lost) this.pipelines.delete(p.id);
+        for (const p of lost) {
+          this.pipelines.delete(p.id);
+          if (this.locks.get(p.partition) === p.id) this.locks.delete(p.partition);
+        }
+        for (const key of [...this.claims.keys()]) if (key.startsWith(`${action.worker}/`)) this.claims.delete(key);
         this.trace.push(`${action.worker} crashes (${lost.map((p) => `${p.id} at ${p.stage}`).join(', ') || 'idle'})`);
         return true;
       }
@@ -279,8 +294,10 @@ class World {
       for (const partition of events) {
         if (this.assignment.has(partition)) throw new Error(`partition ${partition} assigned twice`);
         this.assignment.set(partition, member);
-        const id = `${member}/p${partition}/g${this.generation}`;
-        this.pipelines.set(id, { id, worker: member, partition, generation: this.generation, stage: 'join', position: { events: 0, repairs: 0 } });
+        for (const topic of ['events', 'repairs'] as const) {
+          const id = `${member}/p${partition}/${topic}/g${this.generation}`;
+          this.pipelines.set(id, { id, worker: member, partition, topic, generation: this.generation, stage: 'join', position: 0 });
+        }
       }
     }
     if (this.assignment.size !== this.settings.partitions) throw new Error('a partition is left without an owner');
@@ -290,8 +307,19 @@ class World {
 
   canStep(p: Pipeline): boolean {
     if (!this.alive.has(p.worker)) return false;
-    if (p.stage !== 'fetch') return true;
-    return p.position.events < this.eventLog[p.partition].length || p.position.repairs < this.repairLog[p.partition].length;
+    const lockedByOther = this.locks.has(p.partition) && this.locks.get(p.partition) !== p.id;
+    if (p.stage === 'claim') return this.claims.get(this.claimKey(p))?.generation === p.generation || !lockedByOther;
+    if (p.stage === 'decide') return !lockedByOther;
+    if (p.stage === 'fetch') return p.position < this.log(p).length;
+    return true;
+  }
+
+  private claimKey(p: Pipeline): string {
+    return `${p.worker}/${p.partition}`;
+  }
+
+  private log(p: Pipeline): (EmbeddingEvent | RepairMessage)[] {
+    return p.topic === 'events' ? this.eventLog[p.partition] : this.repairLog[p.partition];
   }
 
   /** What a worker learns from a heartbeat: whether the group still gives it this partition. */
@@ -313,22 +341,26 @@ class World {
         return;
       }
       case 'claim': {
-        p.held = takeOwnership(this.owners.get(p.partition), p.partition, p.worker);
-        this.owners.set(p.partition, p.held);
-        this.lastClaim.set(p.partition, p.id);
-        p.position = { ...this.committed[p.partition] };
+        // One take-over per worker, partition and generation (on GROUP_JOIN), whichever of its
+        // two pipelines gets there first; the other uses it.
+        const key = this.claimKey(p);
+        if (this.claims.get(key)?.generation !== p.generation) {
+          const ownership = takeOwnership(this.owners.get(p.partition), p.partition, p.worker);
+          this.owners.set(p.partition, ownership);
+          this.claims.set(key, { ownership, generation: p.generation });
+          this.lastClaim.set(p.partition, `${p.worker}#${ownership.epoch}`);
+          this.trace.push(`${p.worker} takes p${p.partition} at epoch ${ownership.epoch} (g${p.generation})`);
+        }
+        p.position = this.committed[p.partition][p.topic];
         p.stage = 'fetch';
-        this.trace.push(`${p.id} takes p${p.partition} at epoch ${p.held.epoch}, from offsets ${p.position.events}/${p.position.repairs}`);
+        this.trace.push(`${p.id} starts from offset ${p.position}`);
         return;
       }
       case 'fetch': {
-        const end = {
-          events: Math.min(this.eventLog[p.partition].length, p.position.events + eventCount),
-          repairs: Math.min(this.repairLog[p.partition].length, p.position.repairs + repairCount),
-        };
+        const end = Math.min(this.log(p).length, p.position + (p.topic === 'events' ? eventCount : repairCount));
         p.batch = {
-          events: this.eventLog[p.partition].slice(p.position.events, end.events),
-          repairs: this.repairLog[p.partition].slice(p.position.repairs, end.repairs),
+          events: p.topic === 'events' ? this.eventLog[p.partition].slice(p.position, end) : [],
+          repairs: p.topic === 'repairs' ? this.repairLog[p.partition].slice(p.position, end) : [],
           end,
         };
         p.stage = 'decide';
@@ -338,6 +370,7 @@ class World {
         return;
       }
       case 'decide': {
+        this.locks.set(p.partition, p.id);
         p.plan = this.decide(p);
         p.stage = 'commit';
         const written = [...p.plan.pools].map(([id, pool]) => `${id}:[${pool.entries.map((n) => n.studentId).join(' ')}]`).join(' ');
@@ -345,10 +378,14 @@ class World {
         return;
       }
       case 'commit': {
-        const check = fenceCheck(p.held!, this.owners.get(p.partition));
+        this.locks.delete(p.partition);
+        const key = this.claimKey(p);
+        const held = this.claims.get(key)?.ownership;
+        const check = held ? fenceCheck(held, this.owners.get(p.partition)) : { ok: false as const, reason: 'the worker holds no ownership of the partition' };
         if (!check.ok) {
           // Fenced: either it lost the partition, or a late take-over by one that did fenced
           // the rightful owner, which heartbeats and takes the partition again.
+          if (this.claims.get(key)?.ownership === held) this.claims.delete(key);
           p.batch = undefined;
           p.plan = undefined;
           if (this.stillAssigned(p)) p.stage = 'join';
@@ -356,7 +393,9 @@ class World {
           this.trace.push(`${p.id} commit fenced: ${check.reason}${p.stage === 'join' ? '; still assigned, takes it again' : ''}`);
           return;
         }
-        if (this.lastClaim.get(p.partition) !== p.id) this.illegalWrites.push(`${p.id} wrote p${p.partition} after ${this.lastClaim.get(p.partition)} had taken it`);
+        if (this.lastClaim.get(p.partition) !== `${p.worker}#${held!.epoch}`) {
+          this.illegalWrites.push(`${p.id} (epoch ${held!.epoch}) wrote p${p.partition} after ${this.lastClaim.get(p.partition)} had taken it`);
+        }
         for (const id of p.plan!.deleted) {
           this.pools.delete(id);
           this.lists.delete(id);
@@ -387,12 +426,12 @@ class World {
           this.trace.push(`${p.id} offset commit refused (generation ${this.generation})`);
           return;
         }
-        this.committed[p.partition] = { ...p.batch!.end };
-        p.position = { ...p.batch!.end };
+        this.committed[p.partition][p.topic] = p.batch!.end;
+        p.position = p.batch!.end;
         p.batch = undefined;
         p.plan = undefined;
         p.stage = 'fetch';
-        this.trace.push(`${p.id} commits offsets ${p.position.events}/${p.position.repairs}`);
+        this.trace.push(`${p.id} commits offset ${p.position}`);
         return;
       }
     }
@@ -661,16 +700,20 @@ describe('one writer per list, model-checked', () => {
 describe('a refill that lowers a bound while a moved student is being sent', () => {
   const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
 
-  function world(): { world: World; x: string; y: string } {
+  function world(): { world: World; x: string; leaving: string[] } {
     const settings: WorldSettings = { students: 10, dims: 2, partitions: 2, workers: 1, k: 3, reserve: 2, threshold: -1, reverseSearch: 'index', seedCount: 0 };
     const probe = new World(settings, new Map([['y', at(0)]]));
-    const x = ['x', 'x1', 'x2', 'x3', 'x4'].find((id) => probe.partitionOf(id) !== probe.partitionOf('y'))!;
-    // Y's pool: a1..a5 close together (bound a5, cos 2.5 degrees); c1..c3 further out; X far away.
+    // X and the students that leave live on the other partition than Y: Y's pool hears of them
+    // only through repair messages.
+    const others = Array.from({ length: 40 }, (_, i) => `o${i}`).filter((id) => probe.partitionOf(id) !== probe.partitionOf('y'));
+    const [x, ...leaving] = others.slice(0, 4);
+    // Y's pool: three leaving students and a4, a5 close together (bound a5, cos 2.5 degrees);
+    // c1..c3 further out; X far away.
     const initial = new Map<string, number[]>([
       ['y', at(0)],
-      ['a1', at(0.5)],
-      ['a2', at(1)],
-      ['a3', at(1.5)],
+      [leaving[0], at(0.5)],
+      [leaving[1], at(1)],
+      [leaving[2], at(1.5)],
       ['a4', at(2)],
       ['a5', at(2.5)],
       ['c1', at(20)],
@@ -678,7 +721,7 @@ describe('a refill that lowers a bound while a moved student is being sent', () 
       ['c3', at(30)],
       [x, at(90)],
     ]);
-    return { world: new World(settings, initial), x, y: 'y' };
+    return { world: new World(settings, initial), x, leaving };
   }
 
   /** Steps every pipeline but those of `held` until nothing is left to do. */
@@ -690,27 +733,27 @@ describe('a refill that lowers a bound while a moved student is being sent', () 
     }
   }
 
-  function stepUntil(w: World, partition: number, stage: Stage): void {
+  function stepUntil(w: World, partition: number, topic: Topic, stage: Stage): void {
     for (;;) {
-      const pipeline = [...w.pipelines.values()].find((p) => p.partition === partition && p.generation === w.generation)!;
+      const pipeline = [...w.pipelines.values()].find((p) => p.partition === partition && p.topic === topic && p.generation === w.generation)!;
       if (pipeline.stage === stage) return;
       w.apply({ kind: 'step', pipeline: pipeline.id, events: 100, repairs: 100 });
     }
   }
 
   it('X reaches the list of Y that the refill made room in', () => {
-    const { world: w, x, y } = world();
+    const { world: w, x, leaving } = world();
+    const y = 'y';
     settle(w);
-    expect(w.lists.get(y)!.map((n) => n.studentId)).toEqual(['a1', 'a2', 'a3']);
+    expect(w.lists.get(y)!.map((n) => n.studentId)).toEqual(leaving);
     const partitionOfY = w.partitionOf(y);
-    for (const leaving of ['a1', 'a2', 'a3']) {
-      w.apply({ kind: 'leave', student: leaving });
-      w.apply({ kind: 'emit', student: leaving, version: 2 });
+    for (const student of leaving) {
+      w.apply({ kind: 'leave', student });
+      w.apply({ kind: 'emit', student, version: 2 });
     }
     settle(w, partitionOfY);
-    // Y's owner reads: a1..a3 are gone, the pool is short, its refill reads X where it was.
-    stepUntil(w, partitionOfY, 'fetch');
-    stepUntil(w, partitionOfY, 'commit');
+    // Y's owner applies the departures: the pool is short, its refill reads X where it was.
+    stepUntil(w, partitionOfY, 'repairs', 'commit');
     // X moves next to Y (15 degrees: inside the refilled pool, outside the old bound) and X's
     // owner sends its repairs while Y's refill is still uncommitted.
     w.apply({ kind: 'write', student: x, vector: at(15) });
