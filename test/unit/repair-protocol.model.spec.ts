@@ -581,24 +581,27 @@ function randomAction(world: World, random: () => number, centres: number[][], u
     const event = pick(world.unsent);
     return { kind: 'emit', student: event.studentId, version: event.version! };
   }
-  if (roll < 88.5) {
+  if (roll < 88) {
     const partition = Math.floor(random() * world.settings.partitions);
     const log = world.eventLog[partition];
     return log.length ? { kind: 'replay-event', partition, offset: Math.floor(random() * log.length) } : null;
   }
-  if (roll < 91.5) {
+  if (roll < 93) {
     const partition = Math.floor(random() * world.settings.partitions);
     const log = world.repairLog[partition];
+    // Mostly a superseded message (its subject has moved since): the late delivery that hurts.
+    const superseded = log.map((m, offset) => ({ m, offset })).filter(({ m }) => (world.versions.get(m.subject) ?? 0) > m.subjectVersion);
+    if (superseded.length > 0 && random() < 0.7) return { kind: 'replay-repair', partition, offset: pick(superseded).offset };
     return log.length ? { kind: 'replay-repair', partition, offset: Math.floor(random() * log.length) } : null;
   }
-  if (roll < 93.5) {
+  if (roll < 94.5) {
     // Crashes where they hurt most: after the graph commit, before the offsets.
     const exposed = [...world.pipelines.values()].filter((p) => world.alive.has(p.worker) && (p.stage === 'produce' || p.stage === 'offsets'));
     const alive = [...world.alive];
     if (exposed.length > 0 && random() < 0.7) return { kind: 'crash', worker: pick(exposed).worker };
     return alive.length > 1 ? { kind: 'crash', worker: pick(alive) } : null;
   }
-  if (roll < 96) {
+  if (roll < 96.5) {
     const dead = world.workerIds.filter((w) => !world.alive.has(w));
     return dead.length > 0 ? { kind: 'restart', worker: pick(dead) } : null;
   }
