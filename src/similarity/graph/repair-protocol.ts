@@ -279,10 +279,11 @@ export function takeOwnership(stored: PartitionOwnership | undefined, partition:
 export type FenceCheck = { ok: true } | { ok: false; reason: string };
 
 /**
- * Whether a write transaction of a partition may commit: the owners row it read (and holds
- * FOR SHARE until commit, so no take-over commits in between) must still be the one this worker
- * wrote when it took the partition. A worker that lost the partition, whatever it still believes,
- * fails here and writes nothing.
+ * Whether a write transaction of a partition may commit: the owners row it read first (and holds
+ * FOR UPDATE until commit, so no take-over commits in between, and the partition's other
+ * transactions, e.g. its repairs batch beside its events batch, wait their turn) must still be
+ * the one this worker wrote when it took the partition. A worker that lost the partition,
+ * whatever it still believes, fails here and writes nothing.
  */
 export function fenceCheck(held: PartitionOwnership, stored: PartitionOwnership | undefined): FenceCheck {
   if (!stored) return { ok: false, reason: `partition ${held.partition} has no owner row` };
