@@ -37,7 +37,7 @@ import {
   takeOwnership,
 } from '../../src/similarity/graph/repair-protocol';
 import { cosineSimilarity, exactNeighborsOf } from '../support/oracle';
-import { gaussian, normalize, seededRandom } from '../support/synthetic-vectors';
+import { gaussian, normalize, seededRandom } from '../../workload/synthetic-vectors';
 
 const SEEDS = Number(process.env.MODEL_SEEDS ?? 300);
 const RANDOM_STEPS = 400;
