@@ -24,7 +24,6 @@ import { Neighbor } from '../../src/similarity/graph/neighbor';
 import { NeighborPool, poolFromSearch, publicNeighbors } from '../../src/similarity/graph/neighbor-pool';
 import {
   applyRepairs,
-  coPartitionedAssignment,
   CurrentEmbeddings,
   fenceCheck,
   PartitionOwnership,
@@ -36,6 +35,7 @@ import {
   ReverseSearch,
   takeOwnership,
 } from '../../src/similarity/graph/repair-protocol';
+import { coPartitionedAssignment } from '../../src/kafka/co-partitioning';
 import { cosineSimilarity, exactNeighborsOf } from '../support/oracle';
 import { gaussian, normalize, seededRandom } from '../../workload/synthetic-vectors';
 

@@ -3,7 +3,6 @@ import { NeighborPool } from '../../src/similarity/graph/neighbor-pool';
 import {
   applyRepairs,
   coalesceRepairs,
-  coPartitionedAssignment,
   CurrentEmbeddings,
   fenceCheck,
   RepairMessage,
@@ -11,10 +10,9 @@ import {
   repairsForMove,
   repairsForRemoval,
   RepairSettings,
-  repairTopicMismatch,
-  repairTopicName,
   takeOwnership,
 } from '../../src/similarity/graph/repair-protocol';
+import { coPartitionedAssignment, repairTopicMismatch, repairTopicName } from '../../src/kafka/co-partitioning';
 
 const n = (studentId: string, similarity: number): Neighbor => ({ studentId, similarity });
 const exact: RepairSettings = { k: 2, capacity: 3, threshold: 0.1, reverseSearch: 'exact' };
