@@ -16,8 +16,8 @@ import { freePort, WorkerProcess } from '../support/worker-process';
  * force says, and a paused worker that lost its partitions must not write when it wakes up.
  */
 
-/** What a worker logs when the owners table refuses its write (the domain's FencedError). */
-const FENCE_PATTERN = /fenced|FencedError/i;
+/** What a worker logs when the owners table refuses its write (the domain's FencedError and its message). */
+const FENCE_PATTERN = /FencedError|fenced on partition \d+/;
 /** The table that records which member owns each partition and its epoch; the fence reads it. */
 const OWNERS_TABLE = 'graph_partition_owners';
 const PARTITIONS = 6;
@@ -46,6 +46,20 @@ interface Owner {
 async function readOwners(env: TestEnvironment): Promise<Owner[]> {
   const { rows } = await env.db.query(`SELECT partition, epoch, member_id FROM ${OWNERS_TABLE} ORDER BY partition`);
   return rows.map((r) => ({ partition: Number(r.partition), epoch: Number(r.epoch), memberId: r.member_id }));
+}
+
+/** Waits until the owners table names, for every partition, the member whose latest join holds it. */
+async function waitForOwnersOf(env: TestEnvironment, joins: Map<WorkerProcess, { memberId: string; partitions: number[] }>): Promise<Owner[]> {
+  const expected = [...joins.values()].flatMap((j) => j.partitions.map((partition) => ({ partition, memberId: j.memberId }))).sort((x, y) => x.partition - y.partition);
+  return waitFor(
+    async () => {
+      const owners = await readOwners(env);
+      return JSON.stringify(owners.map(({ partition, memberId }) => ({ partition, memberId }))) === JSON.stringify(expected) ? owners : null;
+    },
+    `the owners table to name the members that joined last (${JSON.stringify(expected)})`,
+    60000,
+    250,
+  );
 }
 
 /** The harness creates the input topic; the repairs topic is created here when it has not. */
@@ -174,7 +188,7 @@ async function runChoreography(env: TestEnvironment, upstream: UpstreamSimulator
   const joins = await waitForAssignment(env, originals, 'the three workers to share the partitions again');
   await publishedAtLeast(stream.published() + 200);
   const [victim, ...survivors] = originals;
-  const ownersBeforeKill = ownersTableMigrated ? await readOwners(env) : [];
+  const ownersBeforeKill = ownersTableMigrated ? await waitForOwnersOf(env, joins) : [];
   await victim.stop('SIGKILL');
   await note(`SIGKILLed a worker holding partitions ${JSON.stringify(joins.get(victim)!.partitions)}`);
   const replacement = await launch();
@@ -182,7 +196,7 @@ async function runChoreography(env: TestEnvironment, upstream: UpstreamSimulator
 
   await stream.finished;
   await note(`the stream of ${STREAM_CHANGES} changes is published`);
-  await waitForAssignment(env, [...survivors, replacement], 'the survivors and the replacement to share the partitions');
+  const finalJoins = await waitForAssignment(env, [...survivors, replacement], 'the survivors and the replacement to share the partitions');
   const highWatermarks = await waitUntilSettled(env);
   await note('the group has consumed both topics');
 
@@ -190,10 +204,10 @@ async function runChoreography(env: TestEnvironment, upstream: UpstreamSimulator
   expect(unexpectedExits.map((w) => w.exits)).toEqual([]);
 
   if (ownersTableMigrated) {
-    const owners = await readOwners(env);
+    const owners = await waitForOwnersOf(env, finalJoins);
     steps.push(`owners before the SIGKILL ${JSON.stringify(ownersBeforeKill)}; after ${JSON.stringify(owners)}`);
     const victimMember = joins.get(victim)!.memberId;
-    const liveMembers = [...survivors, replacement].map((w) => latestJoin(w, env.topic)!.memberId);
+    const liveMembers = [...finalJoins.values()].map((j) => j.memberId);
     expect(owners.map((o) => o.partition)).toEqual([...Array(PARTITIONS).keys()]);
     for (const owner of owners) expect(liveMembers).toContain(owner.memberId);
     const moved = ownersBeforeKill.filter((o) => o.memberId === victimMember);
@@ -292,18 +306,20 @@ describe('scale-out: the graph stays true with 3 worker processes, a rebalance b
       const joins = await waitForAssignment(env, [zombie, survivor], 'two workers to share the partitions');
       await waitUntilSettled(env);
       const zombieMember = joins.get(zombie)!.memberId;
-      const survivorMember = joins.get(survivor)!.memberId;
-      const ownersBefore = await readOwners(env);
-      expect(ownersBefore.filter((o) => o.memberId === zombieMember).map((o) => o.partition)).toEqual(joins.get(zombie)!.partitions);
+      const ownersBefore = await waitForOwnersOf(env, joins);
 
       // Idle, the worker waits in a long-poll fetch; the changes published while it is stopped
       // answer that fetch, so on SIGCONT it holds a batch of partitions it no longer owns.
+      // Stopped for long, the fetch it waits on would time out on SIGCONT (kafkajs's request
+      // timeout, 30 s) and be retried under the new generation instead: no zombie batch.
       zombie.signal('SIGSTOP');
-      await upstream.stream(300);
+      const stoppedAt = Date.now();
+      await upstream.stream(100);
       const ownersTaken = await waitFor(
         async () => {
           const owners = await readOwners(env);
-          const takenOver = owners.every((o) => o.memberId === survivorMember);
+          const survivorMember = latestJoin(survivor, env.topic)?.memberId;
+          const takenOver = owners.length === PARTITIONS && owners.every((o) => o.memberId === survivorMember);
           return takenOver && Object.values((await groupLag(env)).lag).every((n) => n === 0) ? owners : null;
         },
         'the survivor to own every partition and apply every change',
@@ -313,15 +329,21 @@ describe('scale-out: the graph stays true with 3 worker processes, a rebalance b
       const fencedBeforeResume = FENCE_PATTERN.test(zombie.output);
       const outputAtResume = zombie.output.length;
       zombie.signal('SIGCONT');
-      const fence = await waitFor(async () => FENCE_PATTERN.exec(zombie.output.slice(outputAtResume))?.[0], `the resumed worker to log a write refused (${FENCE_PATTERN})`, 60000, 200);
+      const stoppedMs = Date.now() - stoppedAt;
+      const fence = await waitFor(async () => FENCE_PATTERN.exec(zombie.output.slice(outputAtResume)), `the resumed worker to log a write refused (${FENCE_PATTERN})`, 60000, 200).catch((error) => {
+        throw new Error(`${error.message}; stopped ${stoppedMs} ms; its output since SIGCONT: ${zombie.output.slice(outputAtResume).slice(-4000)}`);
+      });
+      // Each event a committed batch applied is logged with its batchMs: none may precede the fence.
+      const appliedBeforeFence = (zombie.output.slice(outputAtResume, outputAtResume + fence.index).match(/"batchMs"/g) ?? []).length;
       await waitUntilSettled(env);
       const violations = await graphViolations(env, upstream.vectors, K, THRESHOLD);
       console.log(
         `scale-out fencing in ${Math.round((Date.now() - started) / 1000)} s: owners before ${JSON.stringify(ownersBefore)}; after the take-over ${JSON.stringify(ownersTaken)}; ` +
-          `at the end ${JSON.stringify(await readOwners(env))}; the resumed worker logged "${fence}"; zombie exits ${JSON.stringify(zombie.exits)}; violations ${violations.length}`,
+          `at the end ${JSON.stringify(await readOwners(env))}; stopped ${stoppedMs} ms; the resumed worker logged "${fence[0]}" after applying ${appliedBeforeFence} events; zombie exits ${JSON.stringify(zombie.exits)}; violations ${violations.length}`,
       );
 
       expect(fencedBeforeResume).toBe(false);
+      expect(appliedBeforeFence).toBe(0);
       for (const before of ownersBefore.filter((o) => o.memberId === zombieMember)) {
         expect(ownersTaken.find((o) => o.partition === before.partition)!.epoch).toBeGreaterThan(before.epoch);
       }
