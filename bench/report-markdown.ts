@@ -1,3 +1,4 @@
+import { cappedTables } from './capped-workers';
 import { CPU_GROUPS, CpuByProcess } from './cpu-by-process';
 import { GraphQuality, MISSED_BUCKETS } from './graph-quality';
 import { ThroughputResult } from './service-phases';
@@ -88,6 +89,7 @@ export function renderMarkdown(r: W1Results): string {
     'Batch time is the worker\'s own: its search, its wait for its turn (its other partitions\' transactions, outside any transaction) and its graph transaction (the wait for the lock, held by another worker, included); the longest batch and transaction are over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts. Machine CPU busy: the share of all cores\' time (/proc/stat) busy during the phase, every process included (PostgreSQL, Kafka, the bench\'s own writes). VACUUM left: a `VACUUM (PARALLEL 0) student_embeddings` right after the phase (one core, mostly the HNSW index), the part of the upstream\'s vacuum that autovacuum had not done during the phase.',
     ...cpuByProcessSection(services),
     ...forwardFloorSection(r),
+    ...(r.capped ? ['## Capped workers: does a replica add throughput?', cappedTables(r.capped)] : []),
     '## Event mix',
     table(['phase', ...Object.keys(r.eventMix.stream)], [['sustained stream', ...Object.values(r.eventMix.stream)], ['latency phase', ...Object.values(r.eventMix.latencyPhase)]]),
     ...(r.notes.length ? ['## Notes', r.notes.map((n) => `- ${n}`).join('\n')] : []),
