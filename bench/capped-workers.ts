@@ -19,6 +19,8 @@ import { StudentEvent } from '../workload/event-stream';
 
 const CGROUP_CPU_ROOT = '/sys/fs/cgroup/cpu';
 const CFS_PERIOD_US = 100_000;
+/** Machine busy share above which a capped run no longer shows the workers' limit alone. */
+const SATURATED = 0.9;
 
 export interface CappedPlan {
   workerCounts: number[];
@@ -278,7 +280,11 @@ export function cappedTables(c: CappedResults): string {
     `${c.events} events per run, ${c.plan.partitions} partitions, each worker in its own cgroup v1 CPU quota of ${c.plan.quotaCores} core; every run from the same initial embeddings and graph, on fresh topics and a fresh group; ` +
     `moves/s from the first publish until the group has consumed the input and the repair topic. Settle latency from \`${settleMetric}\`${settleMetric.endsWith('commit_seconds') ? ' (event to commit: this build serves no settle histogram)' : ''}; ` +
     `serial section from \`${serialMetrics}\`${serialMetrics.includes('graph_') ? " (the graph lock's and the worker turn's waits: this build has no owner lock)" : ''}, its ceiling 1 / (serial seconds per move). ` +
-    `CPU ms per move from /proc: PostgreSQL is every PostgreSQL process, rest is the bench and the rest of the machine.`;
+    `The events are published as fast as the producer goes, so settle latency includes the queue the run builds. ` +
+    `CPU ms per move from /proc: PostgreSQL is every PostgreSQL process, rest is the bench and the rest of the machine.` +
+    (c.runs.some((r) => (r.throughput.machineCpuBusy ?? 0) >= SATURATED)
+      ? ` **The machine was at least ${100 * SATURATED}% busy in a run: PostgreSQL and Kafka may have been short of CPU, so its speed-up says little about the workers.**`
+      : '');
   if (!c.skew) return `${runs}\n\n${notes}`;
   const s = c.skew;
   const skew = table(['partition', ...s.moves.map((_, p) => String(p)), 'max/mean'], [

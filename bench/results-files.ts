@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CappedResults, cappedTables } from './capped-workers';
+import { MachineInfo } from './cpu-by-process';
 import { renderMarkdown } from './report-markdown';
 import { TargetCheck, W1Results } from './w1-results';
 
@@ -33,13 +34,13 @@ export function writeResults(results: W1Results, outDir: string): string[] {
 }
 
 /** The capped runs alone (--only-capped): capped-<students>-<YYYYMMDD-HHMM>.{json,md}. */
-export function writeCappedResults(results: { startedAt: string; options: { students: number }; capped: CappedResults; targets: TargetCheck[]; notes: string[] } & Record<string, unknown>, outDir: string): string[] {
+export function writeCappedResults(results: { startedAt: string; machine: MachineInfo; options: { students: number }; capped: CappedResults; targets: TargetCheck[]; notes: string[] }, outDir: string): string[] {
   fs.mkdirSync(outDir, { recursive: true });
   const base = path.join(outDir, `capped-${results.options.students}-${results.startedAt.replace(/[-:]/g, '').replace('T', '-').slice(0, 13)}`);
   const targets = results.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
   const md = [
     `# Capped workers: ${results.options.students.toLocaleString('en')} students, ${results.capped.events.toLocaleString('en')} events per run`,
-    `Run ${results.startedAt}. Machine: ${JSON.stringify(results.machine)}.`,
+    `Run ${results.startedAt}. Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB; PostgreSQL ${results.machine.postgres}, pgvector ${results.machine.pgvector}; shared with other work.`,
     ['| what | target | measured | met |', '|---|---|---|---|', ...targets].join('\n'),
     cappedTables(results.capped),
     ...results.notes.map((n) => `- ${n}`),
