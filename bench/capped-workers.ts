@@ -5,7 +5,7 @@ import { BenchKafka } from './bench-kafka';
 import { GraphQuality, measureGraphQuality } from './graph-quality';
 import { sustainedThroughput, ThroughputResult } from './service-phases';
 import { PreparedService } from './service-run';
-import { freePort, WorkerProcess } from './worker-process';
+import { freePort, metricValues, WorkerProcess } from './worker-process';
 import { partitionOfKey } from '../src/kafka/partition-of-key';
 import { Neighbor } from '../src/similarity/graph/neighbor';
 import { StudentEvent } from '../workload/event-stream';
@@ -19,8 +19,6 @@ import { StudentEvent } from '../workload/event-stream';
 
 const CGROUP_CPU_ROOT = '/sys/fs/cgroup/cpu';
 const CFS_PERIOD_US = 100_000;
-/** Machine busy share above which a capped run no longer shows the workers' limit alone. */
-const SATURATED = 0.9;
 
 export interface CappedPlan {
   workerCounts: number[];
@@ -201,17 +199,8 @@ export async function runGroup(
 
 /** A series summed over label sets, in every worker's exposition, after minus before. */
 function sumBetween(before: string[], after: string[], name: string): number {
-  const total = (texts: string[]) => texts.reduce((s, text) => s + sumOf(text, name), 0);
+  const total = (texts: string[]) => texts.reduce((s, text) => s + metricValues(text, [name])[name], 0);
   return total(after) - total(before);
-}
-
-function sumOf(text: string, series: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (match && match[1] === series) sum += Number(match[3]);
-  }
-  return sum;
 }
 
 /** The histogram's buckets, summed over the workers and label sets, after minus before. */
@@ -251,46 +240,4 @@ const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '
 function describeRun(r: CappedRun): string {
   const busy = r.throughput.machineCpuBusy === null ? 'n/a' : `${f(100 * r.throughput.machineCpuBusy, 0)}%`;
   return `${r.workers} worker(s): ${f(r.throughput.eventsPerSecond)} moves/s (${f(r.speedUp, 2)}x), machine ${busy} busy, recall@15 ${f(r.quality.recall, 4)}, throttled ${f(r.throttling.reduce((s, t) => s + t.throttledSeconds, 0))} s`;
-}
-
-const table = (header: string[], rows: (string | number)[][]) =>
-  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
-
-/** The capped table (printed and written into the markdown) and the skew table. */
-export function cappedTables(c: CappedResults): string {
-  const settleMetric = c.runs[0]?.settle.metric ?? '';
-  const serialMetrics = c.runs[0]?.serial.metrics ?? '';
-  const runs = table(
-    ['workers', 'moves/s', 'vs 1 worker', 'CPU ms/move: workers', 'PostgreSQL', 'Kafka', 'rest', 'machine busy', 'recall@15', `settle p50 / p95 / p99 ms`, 'serial ms/move', 'ceiling moves/s', 'throttled s (per worker)', 'repair entries'],
-    c.runs.map((r) => [
-      r.workers,
-      f(r.throughput.eventsPerSecond),
-      `${f(r.speedUp, 2)}x`,
-      ...(r.cpuMsPerMove ? [r.cpuMsPerMove.workers, r.cpuMsPerMove.postgres, r.cpuMsPerMove.kafka, r.cpuMsPerMove.rest].map((x) => f(x, 2)) : ['-', '-', '-', '-']),
-      r.throughput.machineCpuBusy === null ? '-' : `${f(100 * r.throughput.machineCpuBusy, 0)}%`,
-      f(r.quality.recall, 4),
-      `${f(r.settle.p50)} / ${f(r.settle.p95)} / ${f(r.settle.p99)}`,
-      f(1000 * r.serial.secondsPerMove, 2),
-      f(r.serial.ceilingMovesPerSecond, 0),
-      r.throttling.map((t) => f(t.throttledSeconds)).join(', '),
-      r.repairEntries.reduce((s, x) => s + x, 0),
-    ]),
-  );
-  const notes =
-    `${c.events} events per run, ${c.plan.partitions} partitions, each worker in its own cgroup v1 CPU quota of ${c.plan.quotaCores} core; every run from the same initial embeddings and graph, on fresh topics and a fresh group; ` +
-    `moves/s from the first publish until the group has consumed the input and the repair topic. Settle latency from \`${settleMetric}\`${settleMetric.endsWith('commit_seconds') ? ' (event to commit: this build serves no settle histogram)' : ''}; ` +
-    `serial section from \`${serialMetrics}\`${serialMetrics.includes('graph_') ? " (the graph lock's and the worker turn's waits: this build has no owner lock)" : ''}, its ceiling 1 / (serial seconds per move). ` +
-    `The events are published as fast as the producer goes, so settle latency includes the queue the run builds. ` +
-    `CPU ms per move from /proc: PostgreSQL is every PostgreSQL process, rest is the bench and the rest of the machine.` +
-    (c.runs.some((r) => (r.throughput.machineCpuBusy ?? 0) >= SATURATED)
-      ? ` **The machine was at least ${100 * SATURATED}% busy in a run: PostgreSQL and Kafka may have been short of CPU, so its speed-up says little about the workers.**`
-      : '');
-  if (!c.skew) return `${runs}\n\n${notes}`;
-  const s = c.skew;
-  const skew = table(['partition', ...s.moves.map((_, p) => String(p)), 'max/mean'], [
-    ['moves', ...s.moves, ''],
-    ['repair entries', ...s.repairs, ''],
-    ['load', ...s.moves.map((m, p) => m + s.repairs[p]), f(s.maxOverMean, 2)],
-  ]);
-  return `${runs}\n\n${notes}\n\nPartition skew at ${s.partitions} partitions (one uncapped worker, same events): moves by partitionOfKey of the stream's keys, plus the RepairMessage entries read back from each partition of the repair topic (a partition's own share applied in its own transaction is not in the topic).\n\n${skew}`;
 }

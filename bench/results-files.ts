@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CappedResults, cappedTables } from './capped-workers';
+import { CappedResults } from './capped-workers';
 import { MachineInfo } from './cpu-by-process';
-import { renderMarkdown } from './report-markdown';
+import { cappedTables, renderMarkdown } from './report-markdown';
 import { TargetCheck, W1Results } from './w1-results';
 
 const FULL_SIZE = 100_000;

@@ -6,8 +6,9 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
 import { buildVectorIndex, connect, copyGraphInto, dropIndex, emptyGraph, HNSW_INDEX, loadInitialEmbeddings, migrateWithoutVectorIndex, recreateBenchDatabase, restoreGraph, restoreInitialEmbeddings, snapshotGraph, withBenchDb } from './bench-database';
-import { CappedPlan, cappedTables, CappedResults, runCappedPhase, runGroup } from './capped-workers';
+import { CappedPlan, CappedResults, runCappedPhase, runGroup } from './capped-workers';
 import { describeMachine } from './cpu-by-process';
+import { cappedTables } from './report-markdown';
 import { FLOOR_EF_SEARCH, FLOOR_GRAPH, floorCeiling, runForwardFloor } from './forward-floor';
 import { exactNeighbors, GraphQuality, measureGraphQuality, spreadSample } from './graph-quality';
 import { writeCappedResults, writeResults } from './results-files';
@@ -89,7 +90,14 @@ async function main(): Promise<void> {
       serviceTwoWorkers = { ...run, quality: await qualityOf('service (two workers)', 'student_similarity', exact) };
     }
 
-    const capped = options.capped ? await cappedPhase(build, workload, options.capped, options.qualitySample) : null;
+    // A failed capped phase (a broker or server restarted under it) costs its own figures, not the run's.
+    const capped = options.capped
+      ? await cappedPhase(build, workload, options.capped, options.qualitySample).catch((error: Error) => {
+          console.error(error);
+          notes.push(`The capped runs failed, no figures from them: ${error.message}`);
+          return null;
+        })
+      : null;
 
     const ratios = { serviceOverB: service.throughput.eventsPerSecond / seedBaseline.eventsPerSecond };
     const ceiling = floorCeiling(forwardFloor, service.throughput, machine.cores);
