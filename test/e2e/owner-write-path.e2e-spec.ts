@@ -45,7 +45,7 @@ describe('one writer per list: events on their partition, repairs judged by the 
       await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
       const leaving = ids.filter((_, i) => i % 11 === 3);
       for (const id of leaving) vectors.delete(id);
-      await graph.applyAndSettle([...movers.map((id) => upsert(id, 2)), ...leaving.map((id) => remove(id, 1))]);
+      await graph.applyAndSettle([...movers.map((id) => upsert(id, 2)), ...leaving.map((id) => remove(id, 2))]);
 
       expect(graph.repairs.produced).toBeGreaterThan(0);
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
