@@ -4,7 +4,7 @@ import { EntityManager } from 'typeorm';
 import { EmbeddingRepository, NearestWalk, NeighborSearch } from '../../src/similarity/embedding.repository';
 import { FencedError } from '../../src/similarity/fenced-error';
 import { PartitionOwnership } from '../../src/similarity/partition-ownership';
-import { graphViolations } from '../support/graph-check';
+import { graphViolations, INDEX_MODE_RECALL_FLOOR, judgeApproximateGraph } from '../support/graph-check';
 import { graphServiceModule } from '../support/graph-service';
 import { TestEnvironment } from '../support/harness';
 import { waitFor } from '../support/wait-for';
@@ -88,6 +88,40 @@ describe('one writer per list: events on their partition, repairs judged by the 
     } finally {
       await graph.module.close();
       await other.module.close();
+    }
+  });
+});
+
+describe('index mode over three partitions: walks and seeds travel in the messages, the owners judge them', () => {
+  const K = 4;
+  const THRESHOLD = 0.1;
+  const env = new TestEnvironment({ CANDIDATE_SEARCH: 'index', MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '2', REVERSE_CANDIDATES: '20', REVERSE_SEEDS: '2', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: '8' });
+
+  beforeAll(() => env.setUp(1));
+  afterAll(() => env.tearDown());
+
+  it('after arrivals, moves and departures no list breaks an invariant and recall holds its floor', async () => {
+    const graph = await graphServiceModule(env, undefined, 3);
+    try {
+      const random = seededRandom(9);
+      const vectors = new Map<string, number[]>();
+      clusteredVectors(random, 120, 8, 6, 0.4).forEach((vector, i) => vectors.set(`s-${String(i).padStart(3, '0')}`, vector));
+      await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+      await graph.applyAndSettle([...vectors.keys()].map((id) => upsert(id, 1)));
+
+      const ids = [...vectors.keys()];
+      const movers = ids.filter((_, i) => i % 5 === 0);
+      for (const id of movers) vectors.set(id, vectors.get(ids[(ids.indexOf(id) + 61) % ids.length])!.map((x) => x + 0.05 * (random() - 0.5)));
+      await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
+      const leaving = ids.filter((_, i) => i % 13 === 4);
+      for (const id of leaving) vectors.delete(id);
+      await graph.applyAndSettle([...movers.map((id) => upsert(id, 2)), ...leaving.map((id) => remove(id, 2))]);
+
+      const { problems, recall } = await judgeApproximateGraph(env, vectors, K, THRESHOLD);
+      expect(problems).toEqual([]);
+      expect(recall).toBeGreaterThanOrEqual(INDEX_MODE_RECALL_FLOOR);
+    } finally {
+      await graph.module.close();
     }
   });
 });
