@@ -459,11 +459,11 @@ class World {
           ? searchNearest(snapshot, id, Infinity, threshold).map((n) => ({ ...n, version: snapshot.get(n.studentId)!.version }))
           : [];
       const seeds = walk.slice(0, this.settings.seedCount).map((n) => n.studentId);
-      outgoing.push(...repairsForMove({ subject: id, subjectVersion: snapshot.get(id)!.version, walk, seeds }, this.settings.partitions, (s) => this.partitionOf(s)));
+      outgoing.push(...repairsForMove({ subject: id, subjectVersion: snapshot.get(id)!.version, walk, seeds, eventId: latest.find((e) => e.studentId === id)!.eventId, eventTimestamp: 0 }, this.settings.partitions, (s) => this.partitionOf(s)));
     }
     for (const event of removed) {
       ownPools.delete(event.studentId);
-      outgoing.push(...repairsForRemoval({ subject: event.studentId, subjectVersion: event.version ?? 0 }, this.settings.partitions));
+      outgoing.push(...repairsForRemoval({ subject: event.studentId, subjectVersion: event.version ?? 0, eventId: event.eventId, eventTimestamp: 0 }, this.settings.partitions));
     }
     const byPartition = repairsByPartition(outgoing);
     const ownShare = byPartition.get(p.partition) ?? [];

@@ -58,6 +58,16 @@ export interface RepairMessage {
   candidates: WalkCandidate[];
   /** Index mode: the subject's nearest few; this partition's pools that hold one of them are offered the subject. */
   seeds: string[];
+  /** The event that caused the change: written as the last event of the lists the message changes. */
+  eventId: string;
+  /** That event's record timestamp (ms since the epoch): how long the change took to settle is measured from it. */
+  eventTimestamp: number;
+}
+
+/** The event a change came from, carried by every message it causes. */
+export interface RepairCause {
+  eventId: string;
+  eventTimestamp: number;
 }
 
 /**
@@ -67,7 +77,7 @@ export interface RepairMessage {
  * a bound the sender read, because that bound may be lowered by a refill the sender cannot see.
  */
 export function repairsForMove(
-  move: { subject: string; subjectVersion: number; walk?: readonly WalkCandidate[]; seeds?: readonly string[] },
+  move: { subject: string; subjectVersion: number; walk?: readonly WalkCandidate[]; seeds?: readonly string[] } & RepairCause,
   partitionCount: number,
   partitionOf: (studentId: string) => number,
 ): RepairMessage[] {
@@ -85,12 +95,15 @@ export function repairsForMove(
     kind: 'moved' as const,
     candidates: candidatesByPartition.get(partition) ?? [],
     seeds: [...(move.seeds ?? [])],
+    eventId: move.eventId,
+    eventTimestamp: move.eventTimestamp,
   }));
 }
 
 /** What the owner of a student that left sends: one message per partition; holders drop it. */
-export function repairsForRemoval(removal: { subject: string; subjectVersion: number }, partitionCount: number): RepairMessage[] {
-  return partitions(partitionCount).map((partition) => ({ partition, subject: removal.subject, subjectVersion: removal.subjectVersion, kind: 'left' as const, candidates: [], seeds: [] }));
+export function repairsForRemoval(removal: { subject: string; subjectVersion: number } & RepairCause, partitionCount: number): RepairMessage[] {
+  const { subject, subjectVersion, eventId, eventTimestamp } = removal;
+  return partitions(partitionCount).map((partition) => ({ partition, subject, subjectVersion, kind: 'left' as const, candidates: [], seeds: [], eventId, eventTimestamp }));
 }
 
 /** The messages by destination partition, so a batch produces one record per partition. */
