@@ -1,4 +1,5 @@
 import { Admin, Kafka, logLevel, Partitioners, Producer, RecordMetadata } from 'kafkajs';
+import { repairTopicName } from '../src/kafka/co-partitioning';
 import { EventMessage } from '../workload/event-stream';
 import { sleep } from '../workload/stats';
 
@@ -29,7 +30,8 @@ export class BenchKafka {
   async connect(): Promise<void> {
     await this.admin.connect();
     await this.producer.connect();
-    await this.admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: PARTITIONS }] });
+    // The worker consumes the repair topic too, and refuses one whose partition count differs.
+    await this.admin.createTopics({ waitForLeaders: true, topics: [this.topic, repairTopicName(this.topic)].map((topic) => ({ topic, numPartitions: PARTITIONS })) });
   }
 
   /** Publishes messages keyed by student id; returns where each batch landed. */
@@ -63,7 +65,7 @@ export class BenchKafka {
     await this.producer.disconnect().catch(() => undefined);
     try {
       const existing = new Set(await this.admin.listTopics());
-      await this.admin.deleteTopics({ topics: [this.topic, `${this.topic}.dlq`].filter((topic) => existing.has(topic)) });
+      await this.admin.deleteTopics({ topics: [this.topic, repairTopicName(this.topic), `${this.topic}.dlq`].filter((topic) => existing.has(topic)) });
       await this.admin.deleteGroups([this.groupId]);
     } catch (error) {
       console.error(`could not delete topic or group ${this.topic}: ${(error as Error).message}`);
