@@ -47,8 +47,11 @@ export class TestEnvironment {
     };
   }
 
-  /** `repairPartitions` other than `partitions` sets up a deployment the worker must refuse. */
-  async setUp(partitions = 3, repairPartitions = partitions): Promise<void> {
+  /**
+   * Creates the database and the topics. `repairPartitions` other than `partitions` sets up a
+   * deployment the worker must refuse; null leaves the repair topic for the worker to create.
+   */
+  async setUp(partitions = 3, repairPartitions: number | null = partitions): Promise<void> {
     const admin = new Client({ connectionString: process.env.TEST_PG_ADMIN_URL });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${this.name}`);
@@ -59,7 +62,7 @@ export class TestEnvironment {
       waitForLeaders: true,
       topics: [
         { topic: this.topic, numPartitions: partitions },
-        { topic: this.repairTopic, numPartitions: repairPartitions },
+        ...(repairPartitions === null ? [] : [{ topic: this.repairTopic, numPartitions: repairPartitions }]),
         { topic: this.deadLetterTopic, numPartitions: 1 },
       ],
     });
