@@ -23,7 +23,8 @@ async function produceRepairs(env: TestEnvironment, partitions: number, perParti
 describe('one group consumes the event topic and its repair topic, co-partitioned', () => {
   const env = new TestEnvironment();
 
-  beforeAll(() => env.setUp(4));
+  // Three partitions over two members: kafkajs's round-robin assigner would split partition p's topics here.
+  beforeAll(() => env.setUp(3));
   afterAll(() => env.tearDown());
 
   it('hands each worker the repair partitions equal to its event partitions, and every repair record once', async () => {
@@ -37,13 +38,13 @@ describe('one group consumes the event topic and its repair topic, co-partitione
     }, 'a stable group of two');
     const owned = await waitFor(async () => {
       const latest = assignments.map((a) => a.latest()?.partitions ?? []);
-      return [...latest[0], ...latest[1]].sort().join() === '0,1,2,3' && latest[0].length === 2 ? latest : null;
-    }, 'both workers to share the four partitions');
-    expect(assignments.map((a) => a.latest()!.partitionCount)).toEqual([4, 4]);
+      return [...latest[0], ...latest[1]].sort().join() === '0,1,2' && latest.every((p) => p.length > 0) ? latest : null;
+    }, 'both workers to share the three partitions');
+    expect(assignments.map((a) => a.latest()!.partitionCount)).toEqual([3, 3]);
     // Readiness reports the event partitions once each, not once per topic.
     expect(apps.map((app) => app.get(ConsumerStatus).snapshot().assignedPartitions)).toEqual(owned);
 
-    const produced = await produceRepairs(env, 4, 3);
+    const produced = await produceRepairs(env, 3, 3);
     await waitFor(async () => recorders[0].values.length + recorders[1].values.length >= produced.length, 'every repair record to reach a handler');
     await waitFor(async () => (await committedLag(env, env.repairTopic)) === 0, 'the repair offsets to be committed', 30000);
 
