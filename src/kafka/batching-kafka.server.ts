@@ -194,7 +194,8 @@ export class BatchingKafkaServer extends ServerKafka {
         this.inputPartitionCount = counts.get(input)!;
         return repairTopicMismatch({ topic: input, partitionCount: this.inputPartitionCount }, { topic: repairs, partitionCount: counts.get(repairs)! });
       }
-      const detail = `topic ${missing.join(', ')} does not exist on ${String(this.brokers)}: create it${missing.includes(repairs) ? ` (${repairs} with the partition count of ${input})` : ''}, or set KAFKA_CREATE_TOPICS=true; waiting for it`;
+      const absent = missing.map((topic) => `topic ${topic} does not exist`).join(' and ');
+      const detail = `${absent} on ${String(this.brokers)}: create ${missing.length > 1 ? 'them' : 'it'}${missing.includes(repairs) ? ` (${repairs} with the partition count of ${input})` : ''}, or set KAFKA_CREATE_TOPICS=true; waiting`;
       this.batching.status.waitingForTopic(detail);
       if (attempt === 1 || attempt % 12 === 0) this.batchLogger.warn(`${detail} (check ${attempt}, every ${TOPIC_CHECK_INTERVAL_MS / 1000} s)`);
       await new Promise((resolve) => setTimeout(resolve, TOPIC_CHECK_INTERVAL_MS));
