@@ -1,3 +1,4 @@
+import { repairTopicName } from '../../src/kafka/co-partitioning';
 import { seededRandom } from '../../workload/synthetic-vectors';
 import { ApproximateGraphJudgment, graphViolations, INDEX_MODE_RECALL_FLOOR, judgeApproximateGraph } from '../support/graph-check';
 import { graphLockWaiters, holdGraphLock } from '../support/graph-lock';
@@ -308,7 +309,7 @@ describe('fault suite: membership and start-up', () => {
         return response.status === 503 && body.includes(`topic ${lateTopic} does not exist`) ? body : null;
       }, 'readiness to say the topic is missing', 30000);
       const logged = waiting.output.includes('set KAFKA_CREATE_TOPICS=true');
-      await env.admin.createTopics({ waitForLeaders: true, topics: [{ topic: lateTopic, numPartitions: 1 }] });
+      await env.admin.createTopics({ waitForLeaders: true, topics: [lateTopic, repairTopicName(lateTopic)].map((topic) => ({ topic, numPartitions: 1 })) });
       const readyAfterMs = await timeUntil(async () => (await status(`${waiting.url}/health/ready`)) === 200, 30000);
       await env.producer.send({ topic: lateTopic, messages: [{ key: 's-0001', value: JSON.stringify({ student_id: 's-0001' }) }] });
       const consumed = await waitFor(async () => (await committedLag(env, lateTopic, `${env.name}_late_group`)) === 0, 'the late topic to be consumed', 60000).then(() => true, () => false);
@@ -335,7 +336,7 @@ describe('fault suite: membership and start-up', () => {
     } finally {
       await waiting.stop('SIGTERM');
       await creating.stop('SIGTERM');
-      await env.admin.deleteTopics({ topics: [lateTopic, createdTopic, `${createdTopic}.dlq`] }).catch(() => undefined);
+      await env.admin.deleteTopics({ topics: [lateTopic, repairTopicName(lateTopic), createdTopic, repairTopicName(createdTopic), `${createdTopic}.dlq`] }).catch(() => undefined);
       await env.tearDown();
     }
   });
