@@ -133,7 +133,7 @@ export const configDeclaration = {
     batchTimeBudgetMs: setting(
       'BATCH_TIME_BUDGET_MS',
       integer(100, 120000).default(3000),
-      "events per batch are sized so one batch (its search, its wait for the worker's turn, its transaction) takes about half of this; at most half the session timeout",
+      "events per batch are sized so one batch (its owner-fenced transaction with its searches, then its repairs produced) takes about half of this; at most half the session timeout",
     ),
     stallTimeoutMs: setting(
       'CONSUMER_STALL_TIMEOUT_MS',
