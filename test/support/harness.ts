@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/migrate';
 import { repairTopicName } from '../../src/kafka/co-partitioning';
 import { writeEmbeddings } from '../../workload/embedding-writes';
-import { committedLag } from './group-progress';
+import { groupLag } from './group-progress';
 import { waitFor } from './wait-for';
 
 /** A fresh database, topic and consumer group for one test file, torn down after it. */
@@ -92,8 +92,13 @@ export class TestEnvironment {
   }
 
   /** Waits until the worker group has committed every record on the topic: all were processed. */
+  /**
+   * Waits until the worker group has committed every record of the event topic and then of the
+   * repairs topic: an event's offset is committed only after the repairs it caused were produced,
+   * so the graph has settled once both read zero in that order.
+   */
   async waitUntilConsumed(timeoutMs = 90000): Promise<void> {
-    await waitFor(async () => (await committedLag(this)) === 0, 'the consumer group to commit every record', timeoutMs);
+    await waitFor(async () => Object.values((await groupLag(this)).lag).every((lag) => lag === 0), 'the consumer group to commit every event and every repair', timeoutMs);
   }
 
   async storedGraph(): Promise<Map<string, { studentId: string; similarity: number; lastEvent: string }[]>> {
