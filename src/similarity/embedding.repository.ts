@@ -105,16 +105,22 @@ export class EmbeddingRepository {
   }
 
   /** Current similarity of each (student, other) pair; pairs with a missing student are left out. */
-  async pairSimilarities(db: EntityManager, pairs: { studentId: string; otherId: string }[]): Promise<{ studentId: string; otherId: string; similarity: number }[]> {
+  async pairSimilarities(db: EntityManager, pairs: { studentId: string; otherId: string }[]): Promise<{ studentId: string; otherId: string; similarity: number; studentVersion: number; otherVersion: number }[]> {
     if (pairs.length === 0) return [];
-    const rows: { student_id: string; other_id: string; similarity: number }[] = await db.query(
-      `SELECT p.student_id, p.other_id, 1 - (x.vec <=> y.vec) AS similarity
+    const rows: { student_id: string; other_id: string; similarity: number; student_version: string; other_version: string }[] = await db.query(
+      `SELECT p.student_id, p.other_id, 1 - (x.vec <=> y.vec) AS similarity, x.version AS student_version, y.version AS other_version
          FROM unnest($1::text[], $2::text[]) AS p(student_id, other_id)
          JOIN student_embeddings x ON x.student_id = p.student_id
          JOIN student_embeddings y ON y.student_id = p.other_id`,
       [pairs.map((p) => p.studentId), pairs.map((p) => p.otherId)],
     );
-    return rows.map((r) => ({ studentId: r.student_id, otherId: r.other_id, similarity: Number(r.similarity) }));
+    return rows.map((r) => ({
+      studentId: r.student_id,
+      otherId: r.other_id,
+      similarity: Number(r.similarity),
+      studentVersion: Number(r.student_version),
+      otherVersion: Number(r.other_version),
+    }));
   }
 
   /** Deletes the rows of students who left, unless a newer version was written since. */

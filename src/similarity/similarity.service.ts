@@ -85,6 +85,9 @@ interface PoolsToJudge {
  *   fall short, and writes what changed. Judging produces nothing: a pool change is not a vector
  *   change.
  */
+/** Reads of versions and similarities tried before judging anyway (a judgement asking a missing pair then fails the batch, which is retried). */
+const MAX_CONSISTENT_READS = 5;
+
 @Injectable()
 export class SimilarityService {
   private longestBatchMs = 0;
@@ -271,16 +274,24 @@ export class SimilarityService {
   }
 
   /** The versions and the similarities the judgement needs, from the vectors as they are now. */
+  /**
+   * The versions and the similarities the judgement needs, read so that they agree: each
+   * statement of this transaction sees the upstream's latest commits, so a vector written or
+   * deleted between the two reads is read again rather than judged from figures of two moments.
+   */
   private async currentVectors(db: EntityManager, stored: PoolsToJudge, messages: RepairMessage[]): Promise<CurrentEmbeddings> {
     const ids = [...new Set([...stored.pools.keys(), ...messages.map((m) => m.subject)])];
-    const states = await this.embeddings.loadStates(db, ids, this.config.vectors.dimension);
-    const versions = new Map([...states].filter(([, s]) => s.defect === null).map(([id, s]) => [id, s.version]));
-    const known = new Set(stored.scored.map((s) => `${s.owner}\u0000${s.subject}`));
-    const missing = similaritiesNeeded(stored.pools, messages, this.settings.reverseSearch).filter(
-      (p) => versions.has(p.owner) && versions.has(p.subject) && !known.has(`${p.owner}\u0000${p.subject}`),
-    );
-    const computed = await this.embeddings.pairSimilarities(db, missing.map((p) => ({ studentId: p.owner, otherId: p.subject })));
-    return currentEmbeddings(versions, [...stored.scored, ...computed.map((c) => ({ owner: c.studentId, subject: c.otherId, similarity: c.similarity }))]);
+    const needed = similaritiesNeeded(stored.pools, messages, this.settings.reverseSearch);
+    for (let attempt = 1; ; attempt++) {
+      const states = await this.embeddings.loadStates(db, ids, this.config.vectors.dimension);
+      const versions = new Map([...states].filter(([, s]) => s.defect === null).map(([id, s]) => [id, s.version]));
+      const asked = needed.filter((p) => versions.has(p.owner) && versions.has(p.subject));
+      const computed = await this.embeddings.pairSimilarities(db, asked.map((p) => ({ studentId: p.owner, otherId: p.subject })));
+      const agree = computed.length === asked.length && computed.every((c) => versions.get(c.studentId) === c.studentVersion && versions.get(c.otherId) === c.otherVersion);
+      if (agree || attempt >= MAX_CONSISTENT_READS) {
+        return currentEmbeddings(versions, computed.map((c) => ({ owner: c.studentId, subject: c.otherId, similarity: c.similarity })));
+      }
+    }
   }
 
   /** Judged pools as they will be written: the ones that fell below K searched afresh. */

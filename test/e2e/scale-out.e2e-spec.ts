@@ -158,6 +158,16 @@ function streamInBackground(env: TestEnvironment, upstream: UpstreamSimulator, t
  * Three workers; while the stream runs a fourth joins and leaves (SIGTERM), one of the first
  * three is SIGKILLed and replaced. Returns once the group has settled, with what happened.
  */
+/** The warnings and errors each worker logged (their last lines), for a choreography that failed. */
+function workerWarnings(workers: WorkerProcess[]): string {
+  return workers
+    .map((worker, i) => {
+      const lines = worker.output.split('\n').filter((line) => /"level":(40|50|60)/.test(line));
+      return `worker ${i}: ${lines.length} warnings or errors; last:\n${lines.slice(-8).map((line) => line.slice(0, 600)).join('\n')}`;
+    })
+    .join('\n');
+}
+
 async function runChoreography(env: TestEnvironment, upstream: UpstreamSimulator, workers: WorkerProcess[]): Promise<string[]> {
   const steps: string[] = [];
   const started = Date.now();
@@ -168,7 +178,10 @@ async function runChoreography(env: TestEnvironment, upstream: UpstreamSimulator
     await worker.start();
     return worker;
   };
-  const publishedAtLeast = (n: number) => waitFor(async () => stream.published() >= n, `${n} changes to be published`, 120000, 50);
+  const publishedAtLeast = (wanted: number) => {
+    const n = Math.min(wanted, STREAM_CHANGES);
+    return waitFor(async () => stream.published() >= n, `${n} changes to be published`, 120000, 50);
+  };
 
   await upstream.seed();
   const originals = await Promise.all([launch(), launch(), launch()]);
@@ -275,7 +288,9 @@ describe('scale-out: the graph stays true with 3 worker processes, a rebalance b
       const upstream = new UpstreamSimulator(env, seededRandom(32), 400);
       const started = Date.now();
 
-      const steps = await runChoreography(env, upstream, workers);
+      const steps = await runChoreography(env, upstream, workers).catch((error) => {
+        throw new Error(`${(error as Error).message}\n${workerWarnings(workers)}`);
+      });
       const { problems, recall } = await judgeApproximateGraph(env, upstream.vectors, maxNeighbors, threshold);
       const { highWatermarks } = await groupLag(env);
       console.log(`scale-out index mode in ${Math.round((Date.now() - started) / 1000)} s:\n  ${steps.join('\n  ')}\n  problems: ${problems.length}, recall@${maxNeighbors} ${recall.toFixed(4)}`);
