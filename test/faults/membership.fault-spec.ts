@@ -2,7 +2,7 @@ import { repairTopicName } from '../../src/kafka/co-partitioning';
 import { seededRandom } from '../../workload/synthetic-vectors';
 import { ApproximateGraphJudgment, graphViolations, INDEX_MODE_RECALL_FLOOR, judgeApproximateGraph } from '../support/graph-check';
 import { graphLockWaiters, holdGraphLock } from '../support/graph-lock';
-import { committedLag, committedTotal, readDeadLetters } from '../support/group-progress';
+import { committedLag, committedTotal, graphSettled, readDeadLetters } from '../support/group-progress';
 import { TestEnvironment } from '../support/harness';
 import { checkList, exactNeighborsOf } from '../support/oracle';
 import { UpstreamSimulator } from '../../workload/upstream-simulator';
@@ -132,7 +132,7 @@ describe('fault suite: membership and start-up', () => {
             recoveries.push(`liveness 503 after ${Math.round((Date.now() - pausedAt) / 1000)} s, restarted`);
             await worker.stop('SIGKILL');
           } else {
-            return streamed && (await committedLag(env)) === 0;
+            return streamed && (await graphSettled(env));
           }
           worker = new WorkerProcess(env.env, port);
           workers.push(worker);
@@ -176,7 +176,7 @@ describe('fault suite: membership and start-up', () => {
           const started = Date.now();
           const live = await status(`${worker.url}/health/live`);
           slowestLiveMs = Math.max(slowestLiveMs, Date.now() - started);
-          return live === 200 && (await committedLag(env)) === 0;
+          return live === 200 && (await graphSettled(env));
         },
         'the huge keys to be consumed',
         60000,

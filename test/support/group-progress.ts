@@ -60,3 +60,8 @@ export async function readDeadLetters(env: TestEnvironment): Promise<DeadLetter[
   }
   return letters;
 }
+
+/** Whether the group has committed every event and then every repair they caused: the graph has settled. */
+export async function graphSettled(env: TestEnvironment, groupId = env.env.KAFKA_GROUP_ID): Promise<boolean> {
+  return Object.values((await groupLag(env, groupId)).lag).every((lag) => lag === 0);
+}

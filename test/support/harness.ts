@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/migrate';
 import { repairTopicName } from '../../src/kafka/co-partitioning';
 import { writeEmbeddings } from '../../workload/embedding-writes';
-import { groupLag } from './group-progress';
+import { graphSettled } from './group-progress';
 import { waitFor } from './wait-for';
 
 /** A fresh database, topic and consumer group for one test file, torn down after it. */
@@ -98,7 +98,7 @@ export class TestEnvironment {
    * so the graph has settled once both read zero in that order.
    */
   async waitUntilConsumed(timeoutMs = 90000): Promise<void> {
-    await waitFor(async () => Object.values((await groupLag(this)).lag).every((lag) => lag === 0), 'the consumer group to commit every event and every repair', timeoutMs);
+    await waitFor(() => graphSettled(this), 'the consumer group to commit every event and every repair', timeoutMs);
   }
 
   async storedGraph(): Promise<Map<string, { studentId: string; similarity: number; lastEvent: string }[]>> {
