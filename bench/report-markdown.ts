@@ -1,3 +1,4 @@
+import { CappedResults } from './capped-workers';
 import { CPU_GROUPS, CpuByProcess } from './cpu-by-process';
 import { GraphQuality, MISSED_BUCKETS } from './graph-quality';
 import { ThroughputResult } from './service-phases';
@@ -88,6 +89,7 @@ export function renderMarkdown(r: W1Results): string {
     'Batch time is the worker\'s own: its search, its wait for its turn (its other partitions\' transactions, outside any transaction) and its graph transaction (the wait for the lock, held by another worker, included); the longest batch and transaction are over the whole run. WAL per event: the server\'s WAL position before and after the sustained phase, divided by its events; it includes the upstream row writes and their HNSW index inserts. Machine CPU busy: the share of all cores\' time (/proc/stat) busy during the phase, every process included (PostgreSQL, Kafka, the bench\'s own writes). VACUUM left: a `VACUUM (PARALLEL 0) student_embeddings` right after the phase (one core, mostly the HNSW index), the part of the upstream\'s vacuum that autovacuum had not done during the phase.',
     ...cpuByProcessSection(services),
     ...forwardFloorSection(r),
+    ...(r.capped ? ['## Capped workers: does a replica add throughput?', cappedTables(r.capped)] : []),
     '## Event mix',
     table(['phase', ...Object.keys(r.eventMix.stream)], [['sustained stream', ...Object.values(r.eventMix.stream)], ['latency phase', ...Object.values(r.eventMix.latencyPhase)]]),
     ...(r.notes.length ? ['## Notes', r.notes.map((n) => `- ${n}`).join('\n')] : []),
@@ -167,4 +169,46 @@ function cpuByProcessSection(services: ServiceRun[]): string[] {
     ),
     "CPU time from /proc during the phase, divided by its events: each process's user and system time (PostgreSQL's processes that ended, such as the worker's pool sessions that node-postgres closes after 10 s idle or an autovacuum worker, in sum from the postmaster's ended-children time, so read that column together with the worker's sessions; the server log's autovacuum lines say which part was vacuum); the rest is the machine's busy time (/proc/stat) that no process listed accounts for: the kernel, other processes. A throughput of E events/s on C cores leaves at most 1000 C / E ms of CPU per event.",
   ];
+}
+
+/** Machine busy share above which a capped run no longer shows the workers' limit alone. */
+const SATURATED = 0.9;
+
+/** The capped table (printed and written into the markdown) and the skew table. */
+export function cappedTables(c: CappedResults): string {
+  const settleMetric = c.runs[0]?.settle.metric ?? '';
+  const serialMetrics = c.runs[0]?.serial.metrics ?? '';
+  const runs = table(
+    ['workers', 'moves/s', 'vs 1 worker', 'CPU ms/move: workers', 'PostgreSQL', 'Kafka', 'rest', 'machine busy', 'recall@15', `settle p50 / p95 / p99 ms`, 'serial ms/move', 'ceiling moves/s', 'throttled s (per worker)', 'repair entries'],
+    c.runs.map((r) => [
+      r.workers,
+      f(r.throughput.eventsPerSecond),
+      `${f(r.speedUp, 2)}x`,
+      ...(r.cpuMsPerMove ? [r.cpuMsPerMove.workers, r.cpuMsPerMove.postgres, r.cpuMsPerMove.kafka, r.cpuMsPerMove.rest].map((x) => f(x, 2)) : ['-', '-', '-', '-']),
+      r.throughput.machineCpuBusy === null ? '-' : `${f(100 * r.throughput.machineCpuBusy, 0)}%`,
+      f(r.quality.recall, 4),
+      `${f(r.settle.p50)} / ${f(r.settle.p95)} / ${f(r.settle.p99)}`,
+      f(1000 * r.serial.secondsPerMove, 2),
+      f(r.serial.ceilingMovesPerSecond, 0),
+      r.throttling.map((t) => f(t.throttledSeconds)).join(', '),
+      r.repairEntries.reduce((s, x) => s + x, 0),
+    ]),
+  );
+  const notes =
+    `${c.events} events per run, ${c.plan.partitions} partitions, each worker in its own cgroup v1 CPU quota of ${c.plan.quotaCores} core; every run from the same initial embeddings and graph, on fresh topics and a fresh group; ` +
+    `moves/s from the first publish until the group has consumed the input and the repair topic. Settle latency from \`${settleMetric}\`${settleMetric.endsWith('commit_seconds') ? ' (event to commit: this build serves no settle histogram)' : ''}; ` +
+    `serial section from \`${serialMetrics}\`${serialMetrics.includes('graph_') ? " (the graph lock's and the worker turn's waits: this build has no owner lock)" : ''}, its ceiling 1 / (serial seconds per move). ` +
+    `The events are published as fast as the producer goes, so settle latency includes the queue the run builds. ` +
+    `CPU ms per move from /proc: PostgreSQL is every PostgreSQL process, rest is the bench and the rest of the machine.` +
+    (c.runs.some((r) => (r.throughput.machineCpuBusy ?? 0) >= SATURATED)
+      ? ` **The machine was at least ${100 * SATURATED}% busy in a run: PostgreSQL and Kafka may have been short of CPU, so its speed-up says little about the workers.**`
+      : '');
+  if (!c.skew) return `${runs}\n\n${notes}`;
+  const s = c.skew;
+  const skew = table(['partition', ...s.moves.map((_, p) => String(p)), 'max/mean'], [
+    ['moves', ...s.moves, ''],
+    ['repair entries', ...s.repairs, ''],
+    ['load', ...s.moves.map((m, p) => m + s.repairs[p]), f(s.maxOverMean, 2)],
+  ]);
+  return `${runs}\n\n${notes}\n\nPartition skew at ${s.partitions} partitions (one uncapped worker, same events): moves by partitionOfKey of the stream's keys, plus the RepairMessage entries read back from each partition of the repair topic (a partition's own share applied in its own transaction is not in the topic).\n\n${skew}`;
 }

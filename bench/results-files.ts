@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { renderMarkdown } from './report-markdown';
-import { W1Results } from './w1-results';
+import { CappedResults } from './capped-workers';
+import { MachineInfo } from './cpu-by-process';
+import { cappedTables, renderMarkdown } from './report-markdown';
+import { TargetCheck, W1Results } from './w1-results';
 
 const FULL_SIZE = 100_000;
 
@@ -29,4 +31,21 @@ export function writeResults(results: W1Results, outDir: string): string[] {
     }
   }
   return written;
+}
+
+/** The capped runs alone (--only-capped): capped-<students>-<YYYYMMDD-HHMM>.{json,md}. */
+export function writeCappedResults(results: { startedAt: string; machine: MachineInfo; options: { students: number }; capped: CappedResults; targets: TargetCheck[]; notes: string[] }, outDir: string): string[] {
+  fs.mkdirSync(outDir, { recursive: true });
+  const base = path.join(outDir, `capped-${results.options.students}-${results.startedAt.replace(/[-:]/g, '').replace('T', '-').slice(0, 13)}`);
+  const targets = results.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
+  const md = [
+    `# Capped workers: ${results.options.students.toLocaleString('en')} students, ${results.capped.events.toLocaleString('en')} events per run`,
+    `Run ${results.startedAt}. Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB; PostgreSQL ${results.machine.postgres}, pgvector ${results.machine.pgvector}; shared with other work.`,
+    ['| what | target | measured | met |', '|---|---|---|---|', ...targets].join('\n'),
+    cappedTables(results.capped),
+    ...results.notes.map((n) => `- ${n}`),
+  ].join('\n\n');
+  fs.writeFileSync(`${base}.json`, JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(`${base}.md`, md + '\n');
+  return [`${base}.json`, `${base}.md`];
 }

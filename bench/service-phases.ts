@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { allCommitted, BenchKafka } from './bench-kafka';
+import { BenchKafka } from './bench-kafka';
 import { busyShareBetween, CpuByProcess, cpuMsBetween, readCpu } from './cpu-by-process';
 import { LatencySummary, sleep, summarize } from '../workload/stats';
 import { applyUpstreamChanges, StudentEvent } from '../workload/event-stream';
 
 const PUBLISH_CHUNK = 500;
-const THROUGHPUT_POLL_MS = 50;
 const LATENCY_POLL_MS = 2;
 
 export interface ThroughputResult {
@@ -27,7 +26,7 @@ export interface ThroughputResult {
 /**
  * The sustained phase: as fast as possible, in chunks, the upstream rows are written and then
  * the chunk's events published (an event never precedes its row); done when the group's
- * committed offsets reach the end of every partition.
+ * committed offsets reach the end of every partition of the input and of the repair topic.
  */
 export async function sustainedThroughput(db: Client, kafka: BenchKafka, events: Pick<StudentEvent, 'message' | 'change'>[], workerPids: number[]): Promise<ThroughputResult> {
   const { rows: [{ lsn: walAtStart }] } = await db.query('SELECT pg_current_wal_lsn()::text AS lsn');
@@ -46,8 +45,7 @@ export async function sustainedThroughput(db: Client, kafka: BenchKafka, events:
       await kafka.publish(chunk.map((e) => e.message));
     }
     publishSeconds = (performance.now() - started) / 1000;
-    const ends = await kafka.endOffsets();
-    while (!allCommitted(await kafka.committedOffsets(), ends)) await sleep(THROUGHPUT_POLL_MS);
+    await kafka.waitUntilConsumed();
   } finally {
     clearInterval(progress);
   }

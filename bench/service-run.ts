@@ -80,7 +80,7 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
       const port = i === 0 ? service.config.http.port : await freePort();
       workers.push(await WorkerProcess.start(service.build.buildDir, { ...env, HTTP_PORT: String(port) }, port));
     }
-    await kafka.waitForStableGroup();
+    await kafka.waitForStableGroup(plan.workers);
     let firstComputations: ThroughputResult | null = null;
     if (plan.firstComputations.length > 0) {
       firstComputations = await sustainedThroughput(db, kafka, firstEvents(plan.firstComputations), workers.map((w) => w.pid));

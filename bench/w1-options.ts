@@ -7,6 +7,12 @@ export type W1Options = ReturnType<typeof parseW1Options>;
 
 const SMALL_RUN = 20_000;
 
+const positiveFraction = (value: string) => {
+  const parsed = Number(value);
+  if (!(parsed > 0)) throw new InvalidArgumentError('must be a positive number');
+  return parsed;
+};
+
 const positiveInteger = (value: string) => {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -30,9 +36,16 @@ export function parseW1Options(argv: string[]) {
     .option('--quality-sample <n>', 'students whose lists are checked (default: all up to 20,000 students, else 3,000)', positiveInteger)
     .option('--service-commit <rev>', 'build the service from this commit (git archive) instead of the working tree')
     .option('--drop-db', 'drop the similarity_bench database at the end')
+    .option('--no-capped-run', 'skip the capped runs (1, 2, 3 workers, each in its own CPU quota)')
+    .option('--only-capped', 'build the initial graph, then only the capped runs and the skew run (no stream, latency, baseline, floor)')
+    .option('--capped-events <n>', 'events replayed by each capped run', positiveInteger, 3000)
+    .option('--worker-quota <cores>', 'CPU quota of each capped worker, in cores (cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us)', positiveFraction, 0.15)
+    .option('--capped-partitions <n>', 'partitions of the topics of the capped runs', positiveInteger, 6)
+    .option('--skew-partitions <n>', 'partitions of the skew run (0: none)', (v) => (v === '0' ? 0 : positiveInteger(v)), 12)
     .parse(argv);
   type Parsed = { students: number; events: number; vectors?: string; topics?: number; seed: number; out: string; latencyEvents?: number; latencyRate: number };
-  const o = program.opts<Parsed & { twoWorkerRun: boolean; qualitySample?: number; serviceCommit?: string; dropDb?: boolean }>();
+  type Capped = { cappedRun: boolean; onlyCapped?: boolean; cappedEvents: number; workerQuota: number; cappedPartitions: number; skewPartitions: number };
+  const o = program.opts<Parsed & Capped & { twoWorkerRun: boolean; qualitySample?: number; serviceCommit?: string; dropDb?: boolean }>();
   const small = o.students <= SMALL_RUN;
   const latencyEvents = o.latencyEvents ?? (small ? 1000 : 2000);
   return {
@@ -48,5 +61,7 @@ export function parseW1Options(argv: string[]) {
     qualitySample: o.qualitySample ?? (small ? o.students : 3000),
     dropDb: !!o.dropDb,
     serviceCommit: o.serviceCommit ?? null,
+    onlyCapped: !!o.onlyCapped,
+    capped: o.cappedRun || o.onlyCapped ? { workerCounts: [1, 2, 3], quotaCores: o.workerQuota, partitions: o.cappedPartitions, skewPartitions: o.skewPartitions, events: o.cappedEvents } : null,
   };
 }

@@ -1,3 +1,4 @@
+import { CappedResults } from './capped-workers';
 import { MachineInfo } from './cpu-by-process';
 import { ForwardFloorResult } from './forward-floor';
 import { GraphQuality } from './graph-quality';
@@ -66,6 +67,8 @@ export interface W1Results {
   baselines: { b: BaselineRun };
   forwardFloor: ForwardFloorRun;
   floorCeiling: FloorCeiling | null;
+  /** Workers in CPU quotas (1, 2, 3) and the partition skew; null with --no-capped-run. */
+  capped: CappedResults | null;
   ratios: { serviceOverB: number };
   targets: TargetCheck[];
   notes: string[];

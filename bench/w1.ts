@@ -6,13 +6,16 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
 import { buildVectorIndex, connect, copyGraphInto, dropIndex, emptyGraph, HNSW_INDEX, loadInitialEmbeddings, migrateWithoutVectorIndex, recreateBenchDatabase, restoreGraph, restoreInitialEmbeddings, snapshotGraph, withBenchDb } from './bench-database';
+import { CappedPlan, CappedResults, runCappedPhase, runGroup } from './capped-workers';
 import { describeMachine } from './cpu-by-process';
+import { cappedTables } from './report-markdown';
 import { FLOOR_EF_SEARCH, FLOOR_GRAPH, floorCeiling, runForwardFloor } from './forward-floor';
 import { exactNeighbors, GraphQuality, measureGraphQuality, spreadSample } from './graph-quality';
-import { writeResults } from './results-files';
+import { writeCappedResults, writeResults } from './results-files';
 import { BASELINE_GRAPH, runSeedBaseline, SEED_IVFFLAT_INDEX, SEED_IVFFLAT_LISTS } from './seed-baselines';
+import { firstEvents } from './service-phases';
 import { describeService, prepareService, runStream, ServiceStream } from './service-run';
-import { checkTargets } from './targets';
+import { cappedTargets, checkTargets } from './targets';
 import { BaselineRun, ForwardFloorRun, ServiceRun, W1Results } from './w1-results';
 import { parseW1Options } from './w1-options';
 import { compileService, resolveCommit, ServiceBuild } from './worker-process';
@@ -37,8 +40,10 @@ async function main(): Promise<void> {
     notes.push(`Vectors: ${source.description}.`);
   } else console.log(`data: ${source.description}`);
 
-  step(`workload: ${options.students} students, ${options.events} + ${options.latencyEvents} events (seed ${options.seed})`);
-  const workload = buildWorkload(source.items, options.students, options.events + options.latencyEvents, options.seed);
+  // The capped runs replay the stream's first events (at most the whole stream).
+  const eventCount = options.onlyCapped ? options.capped!.events : options.events + options.latencyEvents;
+  step(`workload: ${options.students} students, ${options.onlyCapped ? `${eventCount} events for the capped runs` : `${options.events} + ${options.latencyEvents} events`} (seed ${options.seed})`);
+  const workload = buildWorkload(source.items, options.students, eventCount, options.seed);
   const streamEvents = workload.events.slice(0, options.events);
   const latencyEvents = workload.events.slice(options.events);
 
@@ -53,6 +58,16 @@ async function main(): Promise<void> {
       await buildVectorIndex(db);
       return describeMachine(db);
     });
+
+    if (options.onlyCapped) {
+      await buildInitialGraph(build, workload);
+      const capped = await cappedPhase(build, workload, options.capped!, options.qualitySample);
+      const results = { workload: 'W1 capped workers', startedAt, finishedAt: new Date().toISOString(), machine, data: { description: source.description, synthetic: source.synthetic }, options, dimension: workload.dimension, capped, targets: cappedTargets(capped), notes };
+      const files = writeCappedResults(results, options.out);
+      for (const t of results.targets) console.log(`${t.met ? 'MET    ' : 'NOT MET'} ${t.name}: ${t.measured} (target ${t.target})`);
+      console.log(`\nresults: ${files.join(', ')}`);
+      return;
+    }
 
     const stream = { sustained: streamEvents, latency: latencyEvents, latencyRate: options.latencyRate };
     // The first run: it starts from the fresh load and keeps the graph its first events build.
@@ -75,7 +90,17 @@ async function main(): Promise<void> {
       serviceTwoWorkers = { ...run, quality: await qualityOf('service (two workers)', 'student_similarity', exact) };
     }
 
+    // A failed capped phase (a broker or server restarted under it) costs its own figures, not the run's.
+    const capped = options.capped
+      ? await cappedPhase(build, workload, options.capped, options.qualitySample).catch((error: Error) => {
+          console.error(error);
+          notes.push(`The capped runs failed, no figures from them: ${error.message}`);
+          return null;
+        })
+      : null;
+
     const ratios = { serviceOverB: service.throughput.eventsPerSecond / seedBaseline.eventsPerSecond };
+    const ceiling = floorCeiling(forwardFloor, service.throughput, machine.cores);
     const results: W1Results = {
       workload: 'W1',
       startedAt,
@@ -91,9 +116,10 @@ async function main(): Promise<void> {
       serviceTwoWorkers,
       baselines: { b: seedBaseline },
       forwardFloor,
-      floorCeiling: floorCeiling(forwardFloor, service.throughput, machine.cores),
+      floorCeiling: ceiling,
+      capped,
       ratios,
-      targets: checkTargets({ service, serviceTwoWorkers, ratios }),
+      targets: [...checkTargets({ service, serviceTwoWorkers, ratios, floorCeiling: ceiling }), ...(capped ? cappedTargets(capped) : [])],
       notes,
     };
     const files = writeResults(results, options.out);
@@ -134,9 +160,43 @@ async function serviceRun(build: ServiceBuild, workload: Workload, stream: Servi
   });
 }
 
-/** Exact lists of a spread sample of the students present after the whole stream. */
-async function bruteForce(workload: Workload, sampleSize: number): Promise<Map<string, Neighbor[]>> {
-  const { ids, vectors } = vectorsAfter(workload, workload.events.length);
+/**
+ * The initial graph alone (for --only-capped): every student's first event through one uncapped
+ * worker, kept as DEFAULT_GRAPH.
+ */
+async function buildInitialGraph(build: ServiceBuild, workload: Workload): Promise<void> {
+  const service = await prepareService(build, workload.dimension);
+  step(`initial graph: first events of ${workload.ids.length} students through one worker`);
+  console.log(describeService(service));
+  await withBenchDb(async (db) => {
+    await emptyGraph(db);
+    const run = await runGroup(db, service, firstEvents(workload.ids), { workers: 1, partitions: 3, quotaCores: null }, null);
+    console.log(`  first computations: ${run.throughput.events} students in ${run.throughput.seconds.toFixed(1)} s = ${run.throughput.eventsPerSecond.toFixed(1)} events/s`);
+    await snapshotGraph(db, DEFAULT_GRAPH);
+  });
+}
+
+/** The capped runs and the skew run over the stream's first events, each from the initial embeddings and DEFAULT_GRAPH. */
+async function cappedPhase(build: ServiceBuild, workload: Workload, plan: CappedPlan & { events: number }, sampleSize: number): Promise<CappedResults> {
+  const events = workload.events.slice(0, plan.events);
+  step(`graph quality for the capped runs: exact top-${K} after ${events.length} events`);
+  const exact = await bruteForce(workload, sampleSize, events.length);
+  const service = await prepareService(build, workload.dimension);
+  step(`capped workers: ${plan.workerCounts.join(', ')} workers at ${plan.quotaCores} core each, ${plan.partitions} partitions, ${events.length} events per run; skew at ${plan.skewPartitions} partitions`);
+  console.log(describeService(service));
+  const capped = await withBenchDb((db) =>
+    runCappedPhase(db, service, events, plan, async () => {
+      await resetToInitialEmbeddingsWithHnsw(db);
+      await restoreGraph(db, DEFAULT_GRAPH);
+    }, exact),
+  );
+  console.log(`\n${cappedTables(capped)}`);
+  return capped;
+}
+
+/** Exact lists of a spread sample of the students present after `eventCount` events (default: the whole stream). */
+async function bruteForce(workload: Workload, sampleSize: number, eventCount = workload.events.length): Promise<Map<string, Neighbor[]>> {
+  const { ids, vectors } = vectorsAfter(workload, eventCount);
   const started = performance.now();
   const exact = await exactNeighbors(ids, vectors, spreadSample(ids, sampleSize), K, THRESHOLD);
   console.log(`  brute force: ${exact.size} lists over ${ids.length} students in ${((performance.now() - started) / 1000).toFixed(1)} s`);

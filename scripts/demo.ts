@@ -13,6 +13,7 @@ import { clusteredVectors, seededRandom } from '../workload/synthetic-vectors';
 import { createApp, startApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
 import { runMigrations } from '../src/database/migrate';
+import { repairTopicName } from '../src/kafka/co-partitioning';
 import { partitionLag } from '../src/kafka/consumer-lag.monitor';
 
 const STUDENTS = Number(process.env.DEMO_STUDENTS ?? 3000);
@@ -45,10 +46,19 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const existing = await admin.listTopics();
-  const stale = [config.kafka.topic, config.kafka.deadLetterTopic].filter((topic) => existing.includes(topic));
+  const repairTopic = repairTopicName(config.kafka.topic);
+  const stale = [config.kafka.topic, repairTopic, config.kafka.deadLetterTopic].filter((topic) => existing.includes(topic));
   if (stale.length > 0) await admin.deleteTopics({ topics: stale });
-  // The dead-letter topic too: without it the worker warns at start-up, which is noise in a demo.
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: config.kafka.topic, numPartitions: 3 }, { topic: config.kafka.deadLetterTopic, numPartitions: 1 }] });
+  // The repair topic must have the event topic's partition count (the worker refuses to start
+  // otherwise). The dead-letter topic too: without it the worker warns at start-up, noise in a demo.
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: config.kafka.topic, numPartitions: 3 },
+      { topic: repairTopic, numPartitions: 3 },
+      { topic: config.kafka.deadLetterTopic, numPartitions: 1 },
+    ],
+  });
 
   const app = await createApp(config);
   await startApp(app);
@@ -75,17 +85,18 @@ async function main(): Promise<void> {
   const total = STUDENTS + uniqueDrifted.length;
   console.log(`published ${total} events (${STUDENTS} first computations, ${uniqueDrifted.length} drifts)`);
 
-  for (;;) {
-    const [latest, [group]] = await Promise.all([
-      admin.fetchTopicOffsets(config.kafka.topic),
-      admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [config.kafka.topic] }),
-    ]);
+  // Settled when the group has committed every event and every repair the events caused.
+  const lagOf = async (topic: string) => {
+    const [latest, [group]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topic] })]);
     const committed = new Map(group.partitions.map((p) => [p.partition, p.offset]));
-    const lag = latest.reduce((sum, p) => sum + partitionLag(p.high, committed.get(p.partition) ?? '-1', p.low), 0);
+    return latest.reduce((sum, p) => sum + partitionLag(p.high, committed.get(p.partition) ?? '-1', p.low), 0);
+  };
+  for (;;) {
+    const [lag, repairLag] = await Promise.all([lagOf(config.kafka.topic), lagOf(repairTopic)]);
     const done = total - lag;
     const seconds = (Date.now() - started) / 1000;
-    process.stdout.write(`\rprocessed ${done}/${total} events  ${(done / seconds).toFixed(0)} events/s  lag ${lag}   `);
-    if (lag === 0) break;
+    process.stdout.write(`\rprocessed ${done}/${total} events  ${(done / seconds).toFixed(0)} events/s  lag ${lag}  repairs waiting ${repairLag}   `);
+    if (lag === 0 && repairLag === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const elapsed = (Date.now() - started) / 1000;

@@ -9,12 +9,18 @@ import { APP_CONFIG } from './config/config.module';
 import { BatchingKafkaServer } from './kafka/batching-kafka.server';
 import { ConsumerStatus } from './kafka/consumer-status';
 import { operatorAccess } from './http/operator-access';
-import { STUDENT_EMBEDDING_EVENTS } from './kafka/event-patterns';
+import { repairTopicName } from './kafka/co-partitioning';
+import { GRAPH_REPAIRS, STUDENT_EMBEDDING_EVENTS } from './kafka/event-patterns';
 import { KafkaConnection } from './kafka/kafka-connection';
+import { PartitionAssignment } from './kafka/partition-assignment';
 import { startupLogger } from './logging/logging.module';
 
-/** The Kafka server strategy for a config: group, timeouts and batching; the client is the connection's. */
-function createKafkaServer(config: AppConfig, status: ConsumerStatus, connection: KafkaConnection): BatchingKafkaServer {
+/**
+ * The Kafka server strategy for a config: group, timeouts and batching; the client is the
+ * connection's. One group consumes the event topic and its repair topic, co-partitioned.
+ */
+function createKafkaServer(config: AppConfig, status: ConsumerStatus, connection: KafkaConnection, assignment: PartitionAssignment): BatchingKafkaServer {
+  const repairTopic = repairTopicName(config.kafka.topic);
   const heartbeatIntervalMs = Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10));
   return new BatchingKafkaServer({
     kafka: {
@@ -26,13 +32,20 @@ function createKafkaServer(config: AppConfig, status: ConsumerStatus, connection
         allowAutoTopicCreation: false,
       },
     },
-    routes: { [config.kafka.topic]: STUDENT_EMBEDDING_EVENTS },
+    routes: { [config.kafka.topic]: STUDENT_EMBEDDING_EVENTS, [repairTopic]: GRAPH_REPAIRS },
     maxBatchSize: config.kafka.batchMaxEvents,
     timeBudgetMs: config.kafka.batchTimeBudgetMs,
     heartbeatIntervalMs,
-    topics: { create: config.kafka.createTopics, partitions: config.kafka.topicPartitions, alsoCreate: [config.kafka.deadLetterTopic] },
+    topics: {
+      input: config.kafka.topic,
+      repairs: repairTopic,
+      create: config.kafka.createTopics,
+      partitions: config.kafka.topicPartitions,
+      alsoCreate: [config.kafka.deadLetterTopic],
+    },
     status,
     connection,
+    assignment,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     partitionsConsumedConcurrently: config.kafka.partitionsConcurrently,
   });
@@ -49,7 +62,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   app.useLogger(app.get(Logger));
   // process.exit (not re-raising the signal) lets pino flush the last log lines of the shutdown.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  app.connectMicroservice({ strategy: createKafkaServer(config, app.get(ConsumerStatus), app.get(KafkaConnection)) }, { inheritAppConfig: true });
+  app.connectMicroservice({ strategy: createKafkaServer(config, app.get(ConsumerStatus), app.get(KafkaConnection), app.get(PartitionAssignment)) }, { inheritAppConfig: true });
   hardenHttp(app, config);
   const openApi = new DocumentBuilder().setTitle('Similarity Worker').setDescription('Read API of the student similarity graph, health and metrics').setVersion('1').build();
   if (config.http.operatorPages) SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/openapi.json' });

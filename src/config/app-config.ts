@@ -122,18 +122,18 @@ export const configDeclaration = {
     partitionsConcurrently: setting(
       'KAFKA_PARTITIONS_CONCURRENTLY',
       integer(1, 1000).default(3),
-      'partitions one worker handles at once: their fetching and commits overlap, graph transactions take turns',
+      "topic-partitions one worker handles at once, in parallel (a partition's events and its repairs count as two): each partition has its own writer and graph transactions",
     ),
     createTopics: setting(
       'KAFKA_CREATE_TOPICS',
       flag.default('false'),
-      'create a missing event topic (and the dead-letter topic) at start-up instead of waiting for it',
+      "create a missing event topic, its repair topic (with the event topic's partition count) and the dead-letter topic at start-up instead of waiting for them",
     ),
-    topicPartitions: setting('KAFKA_TOPIC_PARTITIONS', integer(1, 10000).default(3), 'partitions of the topics KAFKA_CREATE_TOPICS creates'),
+    topicPartitions: setting('KAFKA_TOPIC_PARTITIONS', integer(1, 10000).default(3), 'partitions of the event and dead-letter topics KAFKA_CREATE_TOPICS creates'),
     batchTimeBudgetMs: setting(
       'BATCH_TIME_BUDGET_MS',
       integer(100, 120000).default(3000),
-      "events per batch are sized so one batch (its search, its wait for the worker's turn, its transaction) takes about half of this; at most half the session timeout",
+      "events per batch are sized so one batch (its owner-fenced transaction with its searches, then its repairs produced) takes about half of this; at most half the session timeout",
     ),
     stallTimeoutMs: setting(
       'CONSUMER_STALL_TIMEOUT_MS',

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { repairTopicName } from '../kafka/co-partitioning';
 import { ConsumerLagMonitor } from '../kafka/consumer-lag.monitor';
 import { ConsumerStatus } from '../kafka/consumer-status';
 import { consumerLivenessProblem } from './consumer-liveness';
@@ -46,7 +47,7 @@ export class KafkaConsumerIndicator {
     const maxLag = this.config.kafka.maxConsumerLag;
     if (!reading || failure) return indicator.down({ message: failure ? `cannot read the lag: ${failure}` : 'no lag reading yet' });
     const totalLag = reading.partitions.reduce((sum, p) => sum + p.lag, 0);
-    const details = { topic: this.config.kafka.topic, totalLag, maxLag, readAt: new Date(reading.readAt).toISOString(), partitions: reading.partitions };
+    const details = { topics: [this.config.kafka.topic, repairTopicName(this.config.kafka.topic)], totalLag, maxLag, readAt: new Date(reading.readAt).toISOString(), partitions: reading.partitions };
     return totalLag <= maxLag ? indicator.up(details) : indicator.down({ ...details, message: `consumer group lag ${totalLag} is above ${maxLag}` });
   }
 }

@@ -3,9 +3,12 @@ import { KafkaContext, KafkaOptions, ServerKafka } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { nextChunkSize } from './chunk-sizing';
+import { coPartitionedAssigner } from './co-partitioned-assigner';
+import { repairTopicMismatch } from './co-partitioning';
 import { ConsumerStatus } from './consumer-status';
 import { KafkaConnection } from './kafka-connection';
 import { KafkaRecord, KafkaRecordBatch } from './kafka-record';
+import { PartitionAssignment } from './partition-assignment';
 
 export interface BatchingKafkaServerOptions {
   kafka: KafkaOptions['options'];
@@ -15,7 +18,7 @@ export interface BatchingKafkaServerOptions {
   maxBatchSize: number;
   /**
    * Chunks are sized so that one handler call takes about half of this. A chunk is applied as one
-   * batch: its search ahead, its wait for the worker's turn and its own graph transaction.
+   * batch, in its own graph transaction.
    */
   timeBudgetMs: number;
   /** How often the group is told this member is alive while a chunk is in flight. */
@@ -23,13 +26,20 @@ export interface BatchingKafkaServerOptions {
   /** On close, the longest wait for the batch in flight before leaving the group anyway. */
   shutdownTimeoutMs: number;
   /**
-   * Partitions handled at once. Graph transactions still run one at a time (advisory lock), but
-   * fetching, parsing and offset commits of one partition overlap another's transaction.
+   * Topic-partitions handled at once, each by its own handler call: batches of different
+   * partitions run in parallel (partition p's events and p's repairs too: the domain serialises
+   * those two itself).
    */
   partitionsConsumedConcurrently: number;
-  /** Topics missing at start-up are created (`create`) or waited for. */
-  topics: { create: boolean; partitions: number; alsoCreate: string[] };
+  /**
+   * The event topic and its co-partitioned repair topic, both required; missing ones are created
+   * (`create`: the input with `partitions`, the repairs with the input's count) or waited for.
+   * `alsoCreate` (the dead-letter topic) is created when missing but never waited for.
+   */
+  topics: { input: string; repairs: string; create: boolean; partitions: number; alsoCreate: string[] };
   status: ConsumerStatus;
+  /** Told the input partitions of each join; every batch waits for it to settle first. */
+  assignment: PartitionAssignment;
   /** The process's one client: the consumer is made from it, its producer and admin are used. */
   connection: KafkaConnection;
 }
@@ -51,6 +61,9 @@ export class BatchingKafkaServer extends ServerKafka {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
   private chunkSize: number;
+  /** Partitions of the input topic this member was last given: sent to the group leader at each join. */
+  private ownedPartitions: number[] = [];
+  private inputPartitionCount = 0;
 
   constructor(private readonly batching: BatchingKafkaServerOptions) {
     super({ ...batching.kafka, postfixId: '' });
@@ -63,7 +76,11 @@ export class BatchingKafkaServer extends ServerKafka {
 
   /** As ServerKafka's, but with the shared, already connected producer instead of a new one. */
   override async start(callback: () => void): Promise<void> {
-    this.consumer = this.client!.consumer({ ...this.batching.kafka?.consumer, groupId: this.groupId } as never);
+    this.consumer = this.client!.consumer({
+      ...this.batching.kafka?.consumer,
+      groupId: this.groupId,
+      partitionAssigners: [coPartitionedAssigner(() => this.ownedPartitions)],
+    } as never);
     this.producer = this.batching.connection.producer as never;
     this.registerConsumerEventListeners();
     await this.consumer.connect();
@@ -74,11 +91,14 @@ export class BatchingKafkaServer extends ServerKafka {
   protected override registerConsumerEventListeners(): void {
     super.registerConsumerEventListeners();
     const consumer = this.consumer!;
-    const { status } = this.batching;
+    const { status, assignment, topics } = this.batching;
+    // kafkajs emits this before it fetches for the new assignment, so `assigned` runs before any batch of it.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const assigned = Object.keys(this.batching.routes).flatMap((topic) => payload.memberAssignment[topic] ?? []);
+      const inputPartitions = [...(payload.memberAssignment[topics.input] ?? [])].sort((x, y) => x - y);
       this.batchLogger.log(`joined group ${payload.groupId} as ${payload.memberId}; partitions ${JSON.stringify(payload.memberAssignment)}`);
-      status.joined(assigned);
+      this.ownedPartitions = inputPartitions;
+      status.joined(inputPartitions);
+      assignment.assigned(payload.memberId, inputPartitions, this.inputPartitionCount);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.stopping) return;
@@ -94,8 +114,15 @@ export class BatchingKafkaServer extends ServerKafka {
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
-    await this.ensureTopics();
+    const refusal = await this.ensureTopics();
     if (this.stopping) return;
+    if (refusal) {
+      // Not retried: a topic's partition count does not change by waiting, and consuming anyway
+      // would hand partition p's repairs to a worker that does not own partition p.
+      this.batchLogger.error(`cannot consume: ${refusal}`);
+      this.batching.status.failed(refusal);
+      return;
+    }
     await consumer.subscribe({ topics: Object.keys(this.batching.routes), fromBeginning: true });
     await consumer.run({
       autoCommit: false,
@@ -141,28 +168,39 @@ export class BatchingKafkaServer extends ServerKafka {
   /**
    * Subscribing to a missing topic makes kafkajs fail with UNKNOWN_TOPIC_OR_PARTITION: create the
    * topics when configured to, otherwise say what is missing and wait for it (not ready meanwhile).
+   * Resolves with why the topics cannot be consumed (the repair topic's partition count differs
+   * from the input's), or null once both exist and match.
    */
-  private async ensureTopics(): Promise<void> {
-    const eventTopics = Object.keys(this.batching.routes);
+  private async ensureTopics(): Promise<string | null> {
+    const { input, repairs, create, partitions, alsoCreate } = this.batching.topics;
     const admin = await this.batching.connection.admin();
+    const partitionCounts = async (topics: string[]) =>
+      new Map((await admin.fetchTopicMetadata({ topics })).topics.map((t) => [t.name, t.partitions.length]));
     for (let attempt = 1; !this.stopping; attempt++) {
       const existing = new Set(await admin.listTopics());
-      const missing = eventTopics.filter((topic) => !existing.has(topic));
-      const optional = this.batching.topics.alsoCreate.filter((topic) => !existing.has(topic));
-      if (this.batching.topics.create && missing.length + optional.length > 0) {
-        this.batchLogger.log(`creating topics ${[...missing, ...optional].join(', ')} with ${this.batching.topics.partitions} partitions (KAFKA_CREATE_TOPICS=true)`);
-        await admin.createTopics({ waitForLeaders: true, topics: [...missing, ...optional].map((topic) => ({ topic, numPartitions: this.batching.topics.partitions })) });
+      const missing = [input, repairs].filter((topic) => !existing.has(topic));
+      const optional = alsoCreate.filter((topic) => !existing.has(topic));
+      if (create && missing.length + optional.length > 0) {
+        // The repair topic must match the input topic as it is, whatever TOPIC_PARTITIONS says now.
+        const inputCount = existing.has(input) ? (await partitionCounts([input])).get(input)! : partitions;
+        const toCreate = [...missing, ...optional].map((topic) => ({ topic, numPartitions: topic === repairs ? inputCount : partitions }));
+        this.batchLogger.log(`creating topics ${toCreate.map((t) => `${t.topic} (${t.numPartitions} partitions)`).join(', ')} (KAFKA_CREATE_TOPICS=true)`);
+        await admin.createTopics({ waitForLeaders: true, topics: toCreate });
         continue;
       }
       if (missing.length === 0) {
         if (optional.length > 0) this.batchLogger.warn(`dead-letter topic ${optional.join(', ')} does not exist yet; the broker must create it on first use, or create it yourself`);
-        return;
+        const counts = await partitionCounts([input, repairs]);
+        this.inputPartitionCount = counts.get(input)!;
+        return repairTopicMismatch({ topic: input, partitionCount: this.inputPartitionCount }, { topic: repairs, partitionCount: counts.get(repairs)! });
       }
-      const detail = `topic ${missing.join(', ')} does not exist on ${String(this.brokers)}: create it, or set KAFKA_CREATE_TOPICS=true; waiting for it`;
+      const absent = missing.map((topic) => `topic ${topic} does not exist`).join(' and ');
+      const detail = `${absent} on ${String(this.brokers)}: create ${missing.length > 1 ? 'them' : 'it'}${missing.includes(repairs) ? ` (${repairs} with the partition count of ${input})` : ''}, or set KAFKA_CREATE_TOPICS=true; waiting`;
       this.batching.status.waitingForTopic(detail);
       if (attempt === 1 || attempt % 12 === 0) this.batchLogger.warn(`${detail} (check ${attempt}, every ${TOPIC_CHECK_INTERVAL_MS / 1000} s)`);
       await new Promise((resolve) => setTimeout(resolve, TOPIC_CHECK_INTERVAL_MS));
     }
+    return null;
   }
 
   private async handleBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
@@ -197,6 +235,9 @@ export class BatchingKafkaServer extends ServerKafka {
       const context = new KafkaContext([messages[0] as never, batch.partition, batch.topic, consumer, heartbeat, this.producer!]);
       const began = performance.now();
       await this.whileHeartbeating(heartbeat, async () => {
+        // The partition must have been taken (the domain's listener) before its batch is applied.
+        // A failed take-over rejects here: the chunk is not committed and kafkajs redelivers it.
+        await this.batching.assignment.settled();
         await lastValueFrom(this.transformToObservable(await handler(chunk, context)), { defaultValue: undefined });
         const lastOffset = records[records.length - 1].offset;
         resolveOffset(lastOffset);

@@ -2,12 +2,19 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { PinoLogger } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { repairTopicName } from './co-partitioning';
 import { ConsumerStatus } from './consumer-status';
 import { KafkaConnection } from './kafka-connection';
 
+/**
+ * Records waiting on partition p of the co-partitioned topics: p's events and p's repairs, both a
+ * backlog of the graph, and both waiting for the same member.
+ */
 export interface PartitionLag {
   partition: number;
   lag: number;
+  /** The same, per topic. */
+  byTopic: Record<string, number>;
 }
 
 /** The group's lag per partition, as read at `readAt` (ms since the epoch). */
@@ -24,8 +31,31 @@ export function partitionLag(latestOffset: string, committedOffset: string, earl
   return Number(end > start ? end - start : 0n);
 }
 
+/** One topic's end offsets and the group's committed offsets on it, as the Kafka admin reports them. */
+export interface TopicOffsets {
+  topic: string;
+  ends: { partition: number; high: string; low: string }[];
+  committed: { partition: number; offset: string }[];
+}
+
+/** The group's lag per partition, summed over co-partitioned topics, in partition order. */
+export function lagByPartition(topics: readonly TopicOffsets[]): PartitionLag[] {
+  const byPartition = new Map<number, PartitionLag>();
+  for (const { topic, ends, committed } of topics) {
+    const committedAt = new Map(committed.map((p) => [p.partition, p.offset]));
+    for (const end of ends) {
+      const lag = partitionLag(end.high, committedAt.get(end.partition) ?? '-1', end.low);
+      const entry = byPartition.get(end.partition) ?? { partition: end.partition, lag: 0, byTopic: {} };
+      entry.lag += lag;
+      entry.byTopic[topic] = lag;
+      byPartition.set(end.partition, entry);
+    }
+  }
+  return [...byPartition.values()].sort((x, y) => x.partition - y.partition);
+}
+
 /**
- * Reads the worker group's lag per partition on a timer (LAG_POLL_INTERVAL_MS), so that health
+ * Reads the worker group's lag per partition (events and repairs) on a timer (LAG_POLL_INTERVAL_MS), so that health
  * probes and metric scrapes serve the last reading instead of calling Kafka on every request.
  */
 @Injectable()
@@ -72,10 +102,10 @@ export class ConsumerLagMonitor implements OnApplicationBootstrap, OnApplication
     try {
       const admin = await this.kafka.admin();
       const { topic, groupId } = this.config.kafka;
-      const [topicOffsets, [groupOffsets]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-      const committed = new Map(groupOffsets.partitions.map((p) => [p.partition, p.offset]));
-      const partitions = topicOffsets.map((p) => ({ partition: p.partition, lag: partitionLag(p.high, committed.get(p.partition) ?? '-1', p.low) }));
-      this.reading = { readAt: Date.now(), partitions: partitions.sort((x, y) => x.partition - y.partition) };
+      const topics = [topic, repairTopicName(topic)];
+      const [ends, committed] = await Promise.all([Promise.all(topics.map((t) => admin.fetchTopicOffsets(t))), admin.fetchOffsets({ groupId, topics })]);
+      const offsets = topics.map((t, i) => ({ topic: t, ends: ends[i], committed: committed.find((c) => c.topic === t)?.partitions ?? [] }));
+      this.reading = { readAt: Date.now(), partitions: lagByPartition(offsets) };
       this.failure = null;
     } catch (error) {
       if (this.failure === null) this.logger.warn({ err: error }, 'cannot read the consumer lag');

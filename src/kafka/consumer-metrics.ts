@@ -20,7 +20,7 @@ export class ConsumerMetrics implements OnModuleInit {
     const registry = this.metrics.registry;
     new Gauge({
       name: 'similarity_consumer_lag',
-      help: "Records on the topic past the group's committed offset, per partition, as last read (LAG_POLL_INTERVAL_MS)",
+      help: "Records past the group's committed offset, per partition, events and repairs together, as last read (LAG_POLL_INTERVAL_MS)",
       labelNames: ['partition'] as const,
       registers: [registry],
       collect() {

@@ -20,7 +20,7 @@ export class EmbeddingIntake {
     private readonly metrics: WorkerMetrics,
   ) {}
 
-  async accept(records: KafkaRecord[], control: BatchControl): Promise<void> {
+  async accept(partition: number, records: KafkaRecord[], control: BatchControl): Promise<void> {
     this.metrics.eventsConsumed.inc(records.length);
     const events: EmbeddingEvent[] = [];
     const rejections: { record: KafkaRecord; rejection: Rejection }[] = [];
@@ -34,7 +34,7 @@ export class EmbeddingIntake {
         recordOf.set(parsed.event, record);
       } else rejections.push({ record, rejection: { category: parsed.category, reason: parsed.reason } });
     }
-    const applied = await this.applier.apply(events, control);
+    const applied = await this.applier.apply(partition, events, control, (event) => Number(recordOf.get(event)!.timestamp));
     for (const { event, rejection } of applied.rejected) rejections.push({ record: recordOf.get(event)!, rejection });
     await this.deadLetters.publish(rejections);
 

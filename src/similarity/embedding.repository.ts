@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { EmbeddingState } from './graph/event-decision';
 import { Neighbor } from './graph/neighbor';
+import { WalkCandidate } from './graph/repair-protocol';
 
-/** A moved student's search: its own pool's candidates, and the pools further out it may enter. */
-export interface NearestAndEntering {
-  /** Most similar first: the nearest up to the pool's size, then only those whose pool it may enter. */
-  neighbors: Neighbor[];
-  /** The similarity of the last student the search reached: pools whose owner it reached were checked. */
+/** A student's search: its nearest others with their embedding versions, and how far the search reached. */
+export interface NearestWalk {
+  /** Most similar first, each with the version of the embedding its similarity was computed from. */
+  neighbors: WalkCandidate[];
+  /** The similarity of the last student the search reached. */
   reach: number;
   /**
    * Whether the index walk reached the student itself (its own vector is in the index). A walk
@@ -56,27 +57,34 @@ export class EmbeddingRepository {
     return result;
   }
 
+  /** As `nearest`, each neighbour with the version of its embedding. */
+  async nearestWithVersions(db: EntityManager, studentIds: string[], search: NeighborSearch): Promise<Map<string, WalkCandidate[]>> {
+    if (studentIds.length === 0) return new Map();
+    const rows: { student_id: string; neighbor_id: string; similarity: number; version: string }[] = await db.query(nearestSql(search.mode), [studentIds, search.limit, search.threshold]);
+    const result = new Map<string, WalkCandidate[]>(studentIds.map((id) => [id, []]));
+    for (const row of rows) result.get(row.student_id)!.push({ studentId: row.neighbor_id, similarity: Number(row.similarity), version: Number(row.version) });
+    return result;
+  }
+
   /**
-   * Index mode, for moved students: the nearest `search.limit` others, of which only the first
-   * `poolSize` and those whose stored pool the student may enter (its similarity ranks at or
-   * before the pool's bound, or the pool is complete) come back. The bound check runs here, next
-   * to the index, so a search can reach far for reverse neighbours without sending every row to
-   * the service; it reads bounds in the caller's snapshot, so the caller checks them again
-   * under the graph lock. The student itself is searched for too (and left out of the result),
-   * to tell whether the walk reached it.
+   * Index mode: each student's nearest `search.limit` others by the vector index, with their
+   * embedding versions, unfiltered: whose pool a student may enter is judged by that pool's
+   * owner, never here (a bound read here may be lowered by a refill this reader cannot see).
+   * The student itself is searched for too (and left out of the result), to tell whether the
+   * walk reached it.
    */
-  async nearestAndEntering(db: EntityManager, studentIds: string[], search: NeighborSearch, poolSize: number): Promise<Map<string, NearestAndEntering>> {
-    const result = new Map<string, NearestAndEntering>(studentIds.map((id) => [id, { neighbors: [], reach: search.threshold, reachedSelf: false }]));
+  async walk(db: EntityManager, studentIds: string[], search: NeighborSearch): Promise<Map<string, NearestWalk>> {
+    const result = new Map<string, NearestWalk>(studentIds.map((id) => [id, { neighbors: [], reach: search.threshold, reachedSelf: false }]));
     if (studentIds.length === 0) return result;
-    const rows: { student_id: string; neighbor_id: string; similarity: number; reach: number }[] = await db.query(nearestAndEnteringSql(), [studentIds, search.limit, search.threshold, poolSize]);
+    const rows: { student_id: string; neighbor_id: string; similarity: number; version: string; reach: number }[] = await db.query(walkSql(), [studentIds, search.limit, search.threshold]);
     for (const row of rows) {
       const found = result.get(row.student_id)!;
+      found.reach = Number(row.reach);
       if (row.neighbor_id === row.student_id) {
         found.reachedSelf = true;
         continue;
       }
-      found.neighbors.push({ studentId: row.neighbor_id, similarity: Number(row.similarity) });
-      found.reach = Number(row.reach);
+      found.neighbors.push({ studentId: row.neighbor_id, similarity: Number(row.similarity), version: Number(row.version) });
     }
     return result;
   }
@@ -97,16 +105,22 @@ export class EmbeddingRepository {
   }
 
   /** Current similarity of each (student, other) pair; pairs with a missing student are left out. */
-  async pairSimilarities(db: EntityManager, pairs: { studentId: string; otherId: string }[]): Promise<{ studentId: string; otherId: string; similarity: number }[]> {
+  async pairSimilarities(db: EntityManager, pairs: { studentId: string; otherId: string }[]): Promise<{ studentId: string; otherId: string; similarity: number; studentVersion: number; otherVersion: number }[]> {
     if (pairs.length === 0) return [];
-    const rows: { student_id: string; other_id: string; similarity: number }[] = await db.query(
-      `SELECT p.student_id, p.other_id, 1 - (x.vec <=> y.vec) AS similarity
+    const rows: { student_id: string; other_id: string; similarity: number; student_version: string; other_version: string }[] = await db.query(
+      `SELECT p.student_id, p.other_id, 1 - (x.vec <=> y.vec) AS similarity, x.version AS student_version, y.version AS other_version
          FROM unnest($1::text[], $2::text[]) AS p(student_id, other_id)
          JOIN student_embeddings x ON x.student_id = p.student_id
          JOIN student_embeddings y ON y.student_id = p.other_id`,
       [pairs.map((p) => p.studentId), pairs.map((p) => p.otherId)],
     );
-    return rows.map((r) => ({ studentId: r.student_id, otherId: r.other_id, similarity: Number(r.similarity) }));
+    return rows.map((r) => ({
+      studentId: r.student_id,
+      otherId: r.other_id,
+      similarity: Number(r.similarity),
+      studentVersion: Number(r.student_version),
+      otherVersion: Number(r.other_version),
+    }));
   }
 
   /** Deletes the rows of students who left, unless a newer version was written since. */
@@ -130,10 +144,10 @@ export class EmbeddingRepository {
 export function nearestSql(mode: NeighborSearch['mode']): string {
   const query = '(SELECT vec FROM student_embeddings WHERE student_id = q.id)';
   const order = mode === 'exact' ? `1 - (e.vec <=> ${query}) DESC, e.student_id` : `e.vec <=> ${query}`;
-  return `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity
+  return `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity, n.version
             FROM unnest($1::text[]) AS q(id)
             CROSS JOIN LATERAL (
-              SELECT e.student_id, 1 - (e.vec <=> ${query}) AS similarity
+              SELECT e.student_id, e.version, 1 - (e.vec <=> ${query}) AS similarity
                 FROM student_embeddings e
                WHERE e.student_id <> q.id
                  AND (e.vec <=> ${query}) <= 1 - $3::float8
@@ -142,20 +156,17 @@ export function nearestSql(mode: NeighborSearch['mode']): string {
             ) n`;
 }
 
-/** The index search of nearestSql, ranked and with the student itself, each row beyond the pool's size kept only where it may enter the owner's pool. */
-function nearestAndEnteringSql(): string {
+/** The index search of nearestSql, with the student itself and how far the walk reached. */
+function walkSql(): string {
   const query = '(SELECT vec FROM student_embeddings WHERE student_id = q.id)';
-  return `SELECT q.id AS student_id, n.student_id AS neighbor_id, n.similarity, n.reach
+  return `SELECT q.id AS student_id, n.student_id AS neighbor_id, 1 - n.distance AS similarity, n.version, 1 - max(n.distance) OVER (PARTITION BY q.id) AS reach
             FROM unnest($1::text[]) AS q(id)
             CROSS JOIN LATERAL (
-              SELECT s.student_id, 1 - s.distance AS similarity, row_number() OVER (ORDER BY s.distance, s.student_id) AS rank, 1 - max(s.distance) OVER () AS reach
-                FROM (SELECT e.student_id, e.vec <=> ${query} AS distance
-                        FROM student_embeddings e
-                       WHERE (e.vec <=> ${query}) <= 1 - $3::float8
-                       ORDER BY e.vec <=> ${query}
-                       LIMIT $2 + 1) s
+              SELECT e.student_id, e.version, e.vec <=> ${query} AS distance
+                FROM student_embeddings e
+               WHERE (e.vec <=> ${query}) <= 1 - $3::float8
+               ORDER BY e.vec <=> ${query}
+               LIMIT $2 + 1
             ) n
-            LEFT JOIN student_neighbor_pools p ON p.student_id = n.student_id
-           WHERE n.rank <= $4 + 1 OR n.student_id = q.id OR (p.student_id IS NOT NULL AND n.similarity >= greatest($3::float8, coalesce(p.bound_similarity, $3::float8)))
-           ORDER BY q.id, n.rank`;
+           ORDER BY q.id, n.distance, n.student_id`;
 }

@@ -1,3 +1,5 @@
+import { FencedError } from './fenced-error';
+
 /**
  * How the worker treats a failed batch:
  * - unavailable: PostgreSQL cannot be reached (down, restarting, failing over, out of
@@ -11,10 +13,13 @@
  *   answers, so the worker reports it itself (readiness, a gauge, one log line each way).
  * - transient: a conflict that a retry resolves (serialization failure, deadlock, lock or
  *   statement timeout). Retried a bounded number of times, then dead-lettered.
+ * - fenced: another worker took the partition since this one did (FencedError). Nothing was
+ *   written and nothing here can make it writable: not retried, never dead-lettered; the batch
+ *   is abandoned (its offsets stay) and the partition's new owner applies it.
  * - permanent: anything else (a data error the input caused). Not retried: the batch is split
  *   to find the event that causes it, which is dead-lettered; the rest are applied.
  */
-export type FailureKind = 'unavailable' | 'blocked' | 'transient' | 'permanent';
+export type FailureKind = 'unavailable' | 'blocked' | 'transient' | 'fenced' | 'permanent';
 
 /**
  * SQLSTATE classes that describe the deployment, never the data: 28 invalid authorization
@@ -42,6 +47,7 @@ function layersOf(error: unknown): ErrorLike[] {
 }
 
 export function classifyFailure(error: unknown): FailureKind {
+  if (error instanceof FencedError) return 'fenced';
   for (const e of layersOf(error)) {
     const code = typeof e.code === 'string' ? e.code : '';
     if (UNAVAILABLE_SQLSTATE_CLASSES.some((c) => code.startsWith(c)) || UNAVAILABLE_SQLSTATES.has(code) || NETWORK_CODES.has(code)) return 'unavailable';

@@ -7,6 +7,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { EmbeddingRepository } from './embedding.repository';
 import { poolFromSearch, publicNeighbors } from './graph/neighbor-pool';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
+import { PartitionOwnerRepository } from './partition-owner.repository';
 import { PoolSearch } from './pool-search';
 import { RebuildCheckpointRepository } from './rebuild-checkpoint.repository';
 import { SimilarityRepository } from './similarity.repository';
@@ -26,8 +27,9 @@ export interface RebuildOptions {
 
 /**
  * Recomputes every student's pool and public list from scratch, in chunks. Each chunk is one
- * graph transaction (it takes the same advisory lock as the worker), so a rebuild is safe while
- * workers run: a chunk sees vectors as they are, and the worker repairs what changes after.
+ * graph transaction that first locks every partition's owner row (in partition order, as no
+ * worker transaction locks more than one): the workers' transactions wait for the chunk, nobody
+ * is fenced, and a chunk sees vectors as they are; what changes after is announced and repaired.
  * A checkpoint after each chunk lets an interrupted rebuild resume. Last, nothing may refer to a
  * student without an embedding: such students' rows go, and pools or lists that name one are
  * searched again.
@@ -41,6 +43,7 @@ export class GraphRebuilder {
     private readonly poolSearch: PoolSearch,
     private readonly similarities: SimilarityRepository,
     private readonly checkpoints: RebuildCheckpointRepository,
+    private readonly owners: PartitionOwnerRepository,
     @Inject(APP_CONFIG) private readonly config: Pick<AdminConfig, 'graph'>,
   ) {}
 
@@ -52,7 +55,7 @@ export class GraphRebuilder {
     let rebuilt = 0;
     for (;;) {
       const chunk = await this.transactions.run(async (db) => {
-        await this.pools.lockGraph(db);
+        await this.owners.lockAll(db);
         const ids = await this.embeddings.idsAfter(db, after, options.chunkSize);
         await this.rebuildStudents(db, ids, eventId);
         if (ids.length > 0) await this.checkpoints.write(db, ids[ids.length - 1]);
@@ -67,7 +70,7 @@ export class GraphRebuilder {
     // Students who left while no event said so (or while this rebuild ran) may still own rows,
     // and may still be named in pools and lists that this run did not rebuild (--resume).
     const { removedOrphans, naming } = await this.transactions.run(async (db) => {
-      await this.pools.lockGraph(db);
+      await this.owners.lockAll(db);
       const lists = await this.similarities.atMissingStudents(db);
       const orphans = [...new Set([...(await this.pools.orphans(db)), ...lists.left])];
       await this.pools.delete(db, orphans);
@@ -76,7 +79,7 @@ export class GraphRebuilder {
     });
     for (let start = 0; start < naming.length; start += options.chunkSize) {
       await this.transactions.run(async (db) => {
-        await this.pools.lockGraph(db);
+        await this.owners.lockAll(db);
         await this.rebuildStudents(db, naming.slice(start, start + options.chunkSize), eventId);
       });
     }

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
-import { EmbeddingRepository, NearestAndEntering, NeighborSearch } from './embedding.repository';
+import { EmbeddingRepository, NearestWalk, NeighborSearch } from './embedding.repository';
 
 export interface PoolSearchRequest {
   mode: NeighborSearch['mode'];
   threshold: number;
   /** The students a pool holds: the exact search returns this many. */
   poolSize: number;
-  /** How far an index search reaches (at least the pool's size); see nearestAndEntering. */
+  /** How many students an index search returns (at least the pool's size): beyond the pool, the walk whose pools the moved student may enter. */
   reach: number;
 }
 
@@ -32,10 +32,10 @@ export class PoolSearch {
     private readonly transactions: TransactionRunner,
   ) {}
 
-  async search(db: EntityManager, studentIds: string[], request: PoolSearchRequest): Promise<{ found: Map<string, NearestAndEntering>; lostWalks: LostWalks }> {
+  async search(db: EntityManager, studentIds: string[], request: PoolSearchRequest): Promise<{ found: Map<string, NearestWalk>; lostWalks: LostWalks }> {
     const { mode, threshold, poolSize, reach } = request;
     if (mode === 'exact') return { found: await this.exactly(db, studentIds, poolSize, threshold), lostWalks: { foundByWiderWalk: 0, searchedExactly: 0 } };
-    const walk = (ids: string[]) => this.embeddings.nearestAndEntering(db, ids, { limit: Math.max(poolSize, reach), threshold, mode }, poolSize);
+    const walk = (ids: string[]) => this.embeddings.walk(db, ids, { limit: Math.max(poolSize, reach), threshold, mode });
     const found = await walk(studentIds);
     let lost = lostIn(found);
     const lostAtFirst = lost.length;
@@ -48,12 +48,12 @@ export class PoolSearch {
     return { found, lostWalks: { foundByWiderWalk: lostAtFirst - lost.length, searchedExactly: lost.length } };
   }
 
-  private async exactly(db: EntityManager, studentIds: string[], poolSize: number, threshold: number): Promise<Map<string, NearestAndEntering>> {
-    const found = await this.embeddings.nearest(db, studentIds, { limit: poolSize, threshold, mode: 'exact' });
+  private async exactly(db: EntityManager, studentIds: string[], poolSize: number, threshold: number): Promise<Map<string, NearestWalk>> {
+    const found = await this.embeddings.nearestWithVersions(db, studentIds, { limit: poolSize, threshold, mode: 'exact' });
     return new Map([...found].map(([id, neighbors]) => [id, { neighbors, reach: neighbors[neighbors.length - 1]?.similarity ?? threshold, reachedSelf: true }]));
   }
 }
 
-function lostIn(found: Map<string, NearestAndEntering>): string[] {
+function lostIn(found: Map<string, NearestWalk>): string[] {
   return [...found].filter(([, search]) => !search.reachedSelf).map(([id]) => id);
 }

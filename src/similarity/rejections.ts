@@ -29,7 +29,7 @@ export function unusableEmbedding(defect: 'zero vector' | 'wrong dimension', dim
 }
 
 /** The error policy gave up on an event: conflicts outlasted the retries, or applying it fails. */
-export function applyFailure(kind: Exclude<FailureKind, 'unavailable'>, error: Error): Rejection {
+export function applyFailure(kind: Exclude<FailureKind, 'unavailable' | 'fenced'>, error: Error): Rejection {
   return kind === 'transient'
     ? { category: 'retries-exhausted', reason: `retries exhausted: ${error.message}` }
     : { category: 'processing-error', reason: `failed: ${error.message}` };

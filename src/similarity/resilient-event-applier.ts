@@ -6,10 +6,11 @@ import { APP_CONFIG } from '../config/config.module';
 import { BatchControl } from '../kafka/kafka-record';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { EmbeddingEvent } from './dto/embedding-event';
+import { RepairMessage } from './graph/repair-protocol';
 import { applyFailure, Rejection } from './rejections';
 import { blockedWriteReason, classifyFailure, databaseErrorOf, retriedWhileItLasts } from './failure-classification';
 import { GraphWriteStatus, GraphWriteTransition } from './graph-write-status';
-import { SimilarityService } from './similarity.service';
+import { EventTimestamps, RepairBatchResult, SimilarityService } from './similarity.service';
 
 export interface AppliedBatch {
   /** Events that cannot be applied, each with its reason, for the dead-letter topic. */
@@ -29,7 +30,10 @@ export class ConsumerStoppingError extends Error {
  * until the failing event is alone. Events are never skipped silently: each either lands in the
  * graph or is returned as rejected with a reason. Refused writes are reported (GraphWriteStatus,
  * the blocked gauge, one log line when they start and one when they end), since the database
- * ping cannot see them.
+ * ping cannot see them. A fenced batch (another worker took the partition) is neither retried
+ * nor split: the error propagates, the offsets stay, and the partition's new owner applies it.
+ * Repair batches go through the same retries but are never split nor dead-lettered (they are
+ * internal, and judging them is idempotent): what the retries do not resolve propagates.
  */
 @Injectable()
 export class ResilientEventApplier {
@@ -43,28 +47,35 @@ export class ResilientEventApplier {
     logger.setContext(ResilientEventApplier.name);
   }
 
-  async apply(events: EmbeddingEvent[], control: BatchControl): Promise<AppliedBatch> {
+  async apply(partition: number, events: EmbeddingEvent[], control: BatchControl, timestampOf?: EventTimestamps): Promise<AppliedBatch> {
     if (events.length === 0) return { rejected: [] };
     try {
-      const outcome = await this.withRetries(events, control);
+      const outcome = await this.withRetries(() => this.similarity.applyEvents(partition, events, timestampOf), control);
       return { rejected: outcome.rejected };
     } catch (error) {
       if (error instanceof ConsumerStoppingError) throw error;
       const kind = classifyFailure(error);
-      if (retriedWhileItLasts(kind)) throw error;
+      if (kind === 'fenced') this.logger.warn({ partition, events: events.length, err: error }, 'batch abandoned: another worker owns the partition now and applies it');
+      if (retriedWhileItLasts(kind) || kind === 'fenced') throw error;
       if (events.length === 1) {
         this.logger.error({ studentId: events[0].studentId, eventId: events[0].eventId, err: error }, 'event cannot be applied');
         return { rejected: [{ event: events[0], rejection: applyFailure(kind, error as Error) }] };
       }
       this.logger.warn({ events: events.length, err: error }, 'batch failed; splitting it to isolate the failing event');
       const middle = Math.ceil(events.length / 2);
-      const first = await this.apply(events.slice(0, middle), control);
-      const second = await this.apply(events.slice(middle), control);
+      const first = await this.apply(partition, events.slice(0, middle), control, timestampOf);
+      const second = await this.apply(partition, events.slice(middle), control, timestampOf);
       return { rejected: [...first.rejected, ...second.rejected] };
     }
   }
 
-  private async withRetries(events: EmbeddingEvent[], control: BatchControl) {
+  /** Judges a batch of repair messages under the retry policy; whatever the retries do not resolve propagates (the batch is redelivered). */
+  async applyRepairs(partition: number, messages: RepairMessage[], control: BatchControl): Promise<RepairBatchResult> {
+    if (messages.length === 0) return { judged: 0, refills: 0, listsWritten: 0 };
+    return this.withRetries(() => this.similarity.applyRepairs(partition, messages), control);
+  }
+
+  private async withRetries<T>(work: () => Promise<T>, control: BatchControl): Promise<T> {
     const { maxAttempts, initialDelayMs, maxDelayMs } = this.config.retry;
     // This batch's retries, as GraphWriteStatus counts them.
     const batch = {};
@@ -97,7 +108,7 @@ export class ResilientEventApplier {
     try {
       const outcome = await policy.execute(async () => {
         if (!control.isActive()) throw new ConsumerStoppingError();
-        return this.similarity.applyEvents(events);
+        return work();
       });
       applied = true;
       return outcome;

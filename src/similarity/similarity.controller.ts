@@ -11,6 +11,6 @@ export class SimilarityController {
 
   @EventPattern(STUDENT_EMBEDDING_EVENTS)
   onEmbeddingEvents(@Payload() batch: KafkaRecordBatch): Promise<void> {
-    return this.intake.accept(batch.records, batch.control);
+    return this.intake.accept(batch.partition, batch.records, batch.control);
   }
 }

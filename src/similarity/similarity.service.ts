@@ -1,63 +1,97 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { bulkhead } from 'cockatiel';
 import { PinoLogger } from 'nestjs-pino';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { TransactionRunner } from '../database/transaction-runner';
+import { PartitionAssignment } from '../kafka/partition-assignment';
+import { partitionOfKey } from '../kafka/partition-of-key';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { EmbeddingEvent } from './dto/embedding-event';
-import { Rejection, unusableEmbedding } from './rejections';
-import { EmbeddingRepository, NearestAndEntering } from './embedding.repository';
+import { EmbeddingRepository, NearestWalk } from './embedding.repository';
 import { coalesceByStudent } from './graph/coalesce-events';
-import { decideEvent, EmbeddingState, EventDecision } from './graph/event-decision';
-import { listChange, NeighborPool, offerEnters, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
-import { PoolOffer, PoolSettings, refineFreshPools, repairPools } from './graph/repair-pools';
+import { decideEvent, EventDecision } from './graph/event-decision';
+import { listChange, NeighborPool, poolFromSearch, publicNeighbors, samePool } from './graph/neighbor-pool';
+import { RepairedPool } from './graph/repair-pools';
+import { causeOfListChange, currentEmbeddings, similaritiesNeeded } from './graph/repair-judging';
+import { applyRepairs, coalesceRepairs, CurrentEmbeddings, RepairMessage, repairsByPartition, RepairSettings, repairsForMove, repairsForRemoval, WalkCandidate } from './graph/repair-protocol';
 import { reverseSeedCount } from './graph/reverse-seeds';
-import { GraphChangeLogRepository } from './graph-change-log.repository';
 import { NeighborPoolRepository } from './neighbor-pool.repository';
+import { PartitionOwnership } from './partition-ownership';
 import { PoolSearch, PoolSearchRequest } from './pool-search';
-import { NeighborListChange, NeighborListWrite, SimilarityRepository } from './similarity.repository';
+import { Rejection, unusableEmbedding } from './rejections';
+import { RepairPublisher } from './repair.publisher';
+import { NeighborListChange, SimilarityRepository } from './similarity.repository';
 
 export interface BatchOutcome {
   /** Events whose student was taken out because its vector is unusable: for the dead-letter topic. */
   rejected: { event: EmbeddingEvent; rejection: Rejection }[];
 }
 
+/** What a batch of repair messages did to this partition's pools. */
+export interface RepairBatchResult {
+  /** Pools judged against at least one message. */
+  judged: number;
+  /** Judged pools that fell below K and were searched afresh. */
+  refills: number;
+  /** Public lists whose rows changed. */
+  listsWritten: number;
+}
+
+/** The time an event's record was written (ms since the epoch): where its settle time is measured from. */
+export type EventTimestamps = (event: EmbeddingEvent) => number;
+
 interface Decided {
   event: EmbeddingEvent;
   decision: EventDecision;
 }
 
-/** The moved students' searches, made before the graph lock, and what they saw. */
-export interface SearchAhead {
-  /** The change log's position in the search's snapshot. */
-  position: number;
-  /** Each searched student's embedding version as searched. */
+/** A batch's events (one per student) decided against the stored embeddings. */
+interface OwnEventPlan {
+  decided: Decided[];
+  /** Students with a current, usable vector: searched afresh, announced as moved. */
+  moved: EmbeddingEvent[];
+  /** Students that leave the graph: their pools and lists go, announced as left. */
+  removed: EmbeddingEvent[];
+  /** The embedding rows a versioned delete removes. */
+  leaving: { studentId: string; version: number }[];
+  /** Each moved or removed student's stored embedding version, where it has one. */
   versions: Map<string, number>;
-  nearest: Map<string, NearestAndEntering>;
+}
+
+/** A moved student's fresh search: its own pool, and (index mode) the walk and seeds its announcement carries. */
+interface OwnSearch {
+  pool: NeighborPool;
+  walk: WalkCandidate[];
+  seeds: string[];
+}
+
+/** The pools a repair batch judges, as stored, and the similarities the exact scan already computed. */
+interface PoolsToJudge {
+  pools: Map<string, NeighborPool>;
+  scored: { owner: string; subject: string; similarity: number }[];
 }
 
 /**
- * The use case: apply a batch of embedding events to the similarity graph, in one transaction.
- * Every changed student is treated as a delete followed (for a move) by an insert: its own pool
- * is searched afresh; it is removed from every pool that held it and offered again, at its new
- * similarity, to every pool it may now enter; pools that fall short are refilled by a search.
+ * The graph's two use cases, one writer per list: this worker writes only the pools and public
+ * lists of the students of the partitions it owns, each write transaction fenced by the
+ * partition's owner row (PartitionOwnership).
  *
- * The searches of the moved students' own pools run before the graph lock, so that batches of
- * other partitions and workers search while one of them writes; a worker's batches then write
- * in turn, each in a transaction of its own. Under the lock, the batch
- * catches up with the students changed since its search (the change log): they leave the
- * searched pools and are offered again at their current similarity, in both directions, by the
- * same pool rules as any repair. A student whose embedding changed since its search is
- * searched again under the lock.
+ * - applyEvents: a batch of the event topic. The partition's moved students get fresh pools
+ *   (searched inside the fenced transaction), the leaving ones lose theirs; after the commit,
+ *   every change is announced to every partition as a repair message.
+ * - applyRepairs: a batch of the repair topic. The partition's owner judges each announced change
+ *   against its own pools and the current vectors (repair-protocol.ts), refills the pools that
+ *   fall short, and writes what changed. Judging produces nothing: a pool change is not a vector
+ *   change.
  */
+/** Reads of versions and similarities tried before judging anyway (a judgement asking a missing pair then fails the batch, which is retried). */
+const MAX_CONSISTENT_READS = 5;
+
 @Injectable()
 export class SimilarityService {
   private longestBatchMs = 0;
   private longestTransactionMs = 0;
-  /** One graph transaction of this worker at a time, the others waiting in arrival order. */
-  private readonly graphTurns = bulkhead(1, Infinity);
 
   constructor(
     private readonly transactions: TransactionRunner,
@@ -65,7 +99,9 @@ export class SimilarityService {
     private readonly pools: NeighborPoolRepository,
     private readonly poolSearch: PoolSearch,
     private readonly similarities: SimilarityRepository,
-    private readonly changeLog: GraphChangeLogRepository,
+    private readonly ownership: PartitionOwnership,
+    private readonly assignment: PartitionAssignment,
+    private readonly repairs: RepairPublisher,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
     private readonly logger: PinoLogger,
@@ -73,43 +109,24 @@ export class SimilarityService {
     logger.setContext(SimilarityService.name);
   }
 
-  private get settings(): PoolSettings {
-    const { maxNeighbors, reserve, threshold } = this.config.graph;
-    return { k: maxNeighbors, capacity: maxNeighbors + reserve, threshold };
+  private get settings(): RepairSettings {
+    const { maxNeighbors, reserve, threshold, candidateSearch } = this.config.graph;
+    return { k: maxNeighbors, capacity: maxNeighbors + reserve, threshold, reverseSearch: candidateSearch };
   }
 
-  async applyEvents(events: EmbeddingEvent[]): Promise<BatchOutcome> {
+  /**
+   * Applies a batch of one partition of the event topic: one fenced transaction writes the moved
+   * students' fresh pools and lists and removes the leaving ones; then their repair messages are
+   * produced (awaited), so the caller may commit the batch's offsets once this resolves.
+   */
+  async applyEvents(partition: number, events: EmbeddingEvent[], timestampOf: EventTimestamps = () => Date.now()): Promise<BatchOutcome> {
     const started = performance.now();
-    return this.applySearched(events, await this.searchAhead(events), started);
-  }
-
-  /** Step one, without the graph lock: the fresh searches of the batch's moved students. */
-  async searchAhead(events: EmbeddingEvent[]): Promise<SearchAhead> {
     const latest = coalesceByStudent(events);
-    return this.transactions.readSnapshot((db) => this.searchInSnapshot(db, latest));
-  }
-
-  /** Step two, in this worker's turn and one transaction under the graph lock: everything else, caught up with what changed since step one. */
-  async applySearched(events: EmbeddingEvent[], ahead: SearchAhead, started = performance.now()): Promise<BatchOutcome> {
-    const latest = coalesceByStudent(events);
-    const result = await this.inGraphTurn(() => this.transactions.run((db) => this.applyInTransaction(db, latest, ahead)));
-    const durationMs = performance.now() - started;
-    for (const { event, decision } of result.decided) this.logDecision(event, decision, durationMs);
-    const count = (action: EventDecision['action']) => result.decided.filter((d) => d.decision.action === action).length;
-    this.metrics.batchDuration.observe(durationMs / 1000);
-    if (durationMs > this.longestBatchMs) {
-      this.longestBatchMs = durationMs;
-      this.metrics.longestBatch.set(durationMs / 1000);
-    }
-    this.metrics.batchSize.observe(events.length);
-    this.metrics.eventsApplied.inc({ outcome: 'recomputed' }, count('recompute'));
-    this.metrics.eventsApplied.inc({ outcome: 'removed' }, count('remove'));
-    this.metrics.eventsApplied.inc({ outcome: 'stale' }, count('stale'));
-    this.metrics.eventsApplied.inc({ outcome: 'coalesced' }, events.length - latest.length);
-    this.metrics.listsRepaired.inc(result.repairedLists);
-    this.metrics.refills.inc(result.refills);
+    const { plan, searched } = await this.inPartitionTransaction(partition, (db) => this.applyOwnEvents(db, latest));
+    await this.repairs.publish(this.announce(plan, searched, timestampOf));
+    this.observeEventBatch(events.length, plan, performance.now() - started);
     return {
-      rejected: result.decided.flatMap(({ event, decision }) =>
+      rejected: plan.decided.flatMap(({ event, decision }) =>
         decision.action === 'remove' && (decision.reason === 'zero vector' || decision.reason === 'wrong dimension')
           ? [{ event, rejection: unusableEmbedding(decision.reason, this.config.vectors.dimension) }]
           : [],
@@ -117,183 +134,212 @@ export class SimilarityService {
     };
   }
 
-  /**
-   * Runs a graph transaction once this worker's earlier ones have ended. The partitions a worker
-   * consumes at once would otherwise queue for the graph lock inside open transactions; waiting
-   * here instead, a transaction lasts its own work plus, at most, other workers' transactions.
-   */
-  private async inGraphTurn<T>(transaction: () => Promise<T>): Promise<T> {
-    const queued = performance.now();
-    this.metrics.graphTurnsWaiting.inc();
-    return this.graphTurns.execute(async () => {
-      this.metrics.graphTurnsWaiting.dec();
-      const began = performance.now();
-      this.metrics.graphTurnWait.observe((began - queued) / 1000);
-      try {
-        return await transaction();
-      } finally {
-        const durationMs = performance.now() - began;
-        this.metrics.graphTransaction.observe(durationMs / 1000);
-        if (durationMs > this.longestTransactionMs) {
-          this.longestTransactionMs = durationMs;
-          this.metrics.longestGraphTransaction.set(durationMs / 1000);
-        }
-      }
-    });
+  /** Judges a batch of one partition of the repair topic against that partition's pools, in one fenced transaction. */
+  async applyRepairs(partition: number, messages: RepairMessage[]): Promise<RepairBatchResult> {
+    const started = performance.now();
+    const result = await this.inPartitionTransaction(partition, (db) => this.judgeRepairs(db, partition, messages));
+    const settledAt = Date.now();
+    for (const message of messages) this.metrics.eventToSettled.observe(Math.max(0, settledAt - message.eventTimestamp) / 1000);
+    this.metrics.repairsApplied.inc(messages.length);
+    this.metrics.repairBatchDuration.observe((performance.now() - started) / 1000);
+    this.metrics.listsRepaired.inc(result.listsWritten);
+    this.metrics.refills.inc(result.refills);
+    return result;
   }
 
-  private async searchInSnapshot(db: EntityManager, latest: EmbeddingEvent[]): Promise<SearchAhead> {
-    const position = await this.changeLog.position(db);
-    const states = await this.embeddings.loadStates(db, latest.map((e) => e.studentId), this.config.vectors.dimension);
-    const moving = latest.filter((e) => decideEvent(e, states.get(e.studentId)).action === 'recompute').map((e) => e.studentId);
-    const nearest = await this.searchMoved(db, moving);
-    return { position, versions: new Map(moving.map((id) => [id, states.get(id)!.version])), nearest };
-  }
-
-  private async applyInTransaction(db: EntityManager, latest: EmbeddingEvent[], ahead: SearchAhead) {
-    const waitStarted = performance.now();
-    await this.pools.lockGraph(db);
-    this.metrics.graphLockWait.observe((performance.now() - waitStarted) / 1000);
-    const states = await this.embeddings.loadStates(db, latest.map((e) => e.studentId), this.config.vectors.dimension);
-    const decided: Decided[] = latest.map((event) => ({ event, decision: decideEvent(event, states.get(event.studentId)) }));
-    const moved = decided.filter((d) => d.decision.action === 'recompute').map((d) => d.event);
-    const removed = decided.filter((d) => d.decision.action === 'remove').map((d) => d.event);
-    if (moved.length + removed.length === 0) return { decided, repairedLists: 0, refills: 0 };
-
-    const leaving = decided.filter((d) => d.decision.action === 'remove' && d.decision.deleteEmbedding);
-    await this.embeddings.deleteUpTo(db, leaving.map(({ event }) => ({ studentId: event.studentId, version: event.version! })));
-    const change = { moved, removed, ids: new Set([...moved, ...removed].map((e) => e.studentId)) };
-    const { freshPools: searchedPools, nearest, catchUpOffers } = await this.freshPools(db, moved, states, ahead);
-    await this.changeLog.record(db, [...change.ids]);
-    const { affected, offers } = await this.findOffers(db, change, nearest);
-    offers.push(...catchUpOffers);
-    const freshPools = refineFreshPools(searchedPools, offers, new Set(removed.map((e) => e.studentId)), this.settings);
-    const repaired = await this.repairAffected(db, affected, change.ids, offers);
-
-    const eventOf = new Map([...moved, ...removed].map((e) => [e.studentId, e.eventId]));
-    const firstOfferTo = new Map<string, string>();
-    for (const offer of offers) if (!firstOfferTo.has(offer.studentId)) firstOfferTo.set(offer.studentId, offer.candidate.studentId);
-    const { k } = this.settings;
-    const poolsToSave = new Map(freshPools);
-    const lists: NeighborListWrite[] = [
-      ...moved.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: publicNeighbors(freshPools.get(e.studentId)!, k) })),
-      ...removed.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: [] })),
-    ];
-    const repairedLists: NeighborListChange[] = [];
-    for (const [studentId, pool] of repaired.pools) {
-      const stored = affected.get(studentId)!;
-      if (samePool(pool, stored)) continue;
-      poolsToSave.set(studentId, pool);
-      const { upserts, removals } = listChange(publicNeighbors(stored, k), publicNeighbors(pool, k));
-      if (upserts.length + removals.length > 0) {
-        const cause = stored.entries.find((n) => change.ids.has(n.studentId))?.studentId ?? firstOfferTo.get(studentId)!;
-        repairedLists.push({ studentId, eventId: eventOf.get(cause)!, upserts, removals });
+  /** Runs `work` in a transaction that first passes the partition's fence (FencedError otherwise). */
+  private async inPartitionTransaction<T>(partition: number, work: (db: EntityManager) => Promise<T>): Promise<T> {
+    const began = performance.now();
+    try {
+      return await this.transactions.run(async (db) => {
+        await this.ownership.fence(db, partition);
+        return work(db);
+      });
+    } finally {
+      const durationMs = performance.now() - began;
+      this.metrics.graphTransaction.observe(durationMs / 1000);
+      if (durationMs > this.longestTransactionMs) {
+        this.longestTransactionMs = durationMs;
+        this.metrics.longestGraphTransaction.set(durationMs / 1000);
       }
     }
-    const ownBefore = await this.pools.load(db, moved.map((e) => e.studentId));
-    await this.pools.save(db, poolsToSave, new Map([...affected, ...ownBefore]));
-    await this.pools.delete(db, removed.map((e) => e.studentId));
-    await this.similarities.replaceLists(db, lists);
-    await this.similarities.applyChanges(db, repairedLists);
-    return { decided, repairedLists: repairedLists.length, refills: repaired.refills };
+  }
+
+  private async applyOwnEvents(db: EntityManager, latest: EmbeddingEvent[]): Promise<{ plan: OwnEventPlan; searched: Map<string, OwnSearch> }> {
+    const plan = await this.decideEvents(db, latest);
+    await this.embeddings.deleteUpTo(db, plan.leaving);
+    // Searched under the fence: a change this search misses is announced after this transaction
+    // commits, so this partition's repairs judge it against the pool written here.
+    const searched = await this.searchOwnPools(db, plan.moved.map((e) => e.studentId));
+    await this.writeOwnLists(db, plan, searched);
+    return { plan, searched };
+  }
+
+  private async decideEvents(db: EntityManager, latest: EmbeddingEvent[]): Promise<OwnEventPlan> {
+    const states = await this.embeddings.loadStates(db, latest.map((e) => e.studentId), this.config.vectors.dimension);
+    const decided: Decided[] = latest.map((event) => ({ event, decision: decideEvent(event, states.get(event.studentId)) }));
+    const ofAction = (action: EventDecision['action']) => decided.filter((d) => d.decision.action === action).map((d) => d.event);
+    return {
+      decided,
+      moved: ofAction('recompute'),
+      removed: ofAction('remove'),
+      leaving: decided.filter((d) => d.decision.action === 'remove' && d.decision.deleteEmbedding).map(({ event }) => ({ studentId: event.studentId, version: event.version! })),
+      versions: new Map([...states].map(([id, state]) => [id, state.version])),
+    };
   }
 
   /**
-   * The moved students' own searches. In index mode the search reaches further than the pool:
-   * beyond it, the students whose pools the moved one may enter are the candidates for reverse
-   * repair.
+   * The moved students' own searches: the pool, and in index mode the walk of REVERSE_CANDIDATES
+   * (each with its version, unfiltered: the pools' owners judge) and the seeds.
    */
-  private async searchMoved(db: EntityManager, studentIds: string[]): Promise<Map<string, NearestAndEntering>> {
-    const { capacity, threshold } = this.settings;
-    const { candidateSearch: mode, reverseCandidates: reach } = this.config.graph;
-    return this.searchPools(db, studentIds, { mode, threshold, poolSize: capacity, reach });
+  private async searchOwnPools(db: EntityManager, studentIds: string[]): Promise<Map<string, OwnSearch>> {
+    const { capacity, threshold, reverseSearch } = this.settings;
+    const { reverseCandidates, reverseSeeds, denseReverseSeeds } = this.config.graph;
+    const found = await this.searchPools(db, studentIds, { mode: reverseSearch, threshold, poolSize: capacity, reach: reverseCandidates });
+    return new Map(
+      studentIds.map((id) => {
+        const walk: NearestWalk = found.get(id) ?? { neighbors: [], reach: threshold, reachedSelf: true };
+        const pool = poolFromSearch(walk.neighbors, capacity, threshold);
+        if (reverseSearch === 'exact') return [id, { pool, walk: [], seeds: [] }];
+        const seedCount = reverseSeedCount(walk, capacity, { usual: reverseSeeds, dense: denseReverseSeeds });
+        return [id, { pool, walk: walk.neighbors, seeds: walk.neighbors.slice(0, seedCount).map((n) => n.studentId) }];
+      }),
+    );
   }
 
-  private async searchPools(db: EntityManager, studentIds: string[], request: PoolSearchRequest): Promise<Map<string, NearestAndEntering>> {
+  private async writeOwnLists(db: EntityManager, plan: OwnEventPlan, searched: Map<string, OwnSearch>): Promise<void> {
+    const { k } = this.settings;
+    const movedIds = plan.moved.map((e) => e.studentId);
+    const before = await this.pools.load(db, movedIds);
+    await this.pools.save(db, new Map(movedIds.map((id) => [id, searched.get(id)!.pool])), before);
+    await this.pools.delete(db, plan.removed.map((e) => e.studentId));
+    await this.similarities.replaceLists(db, [
+      ...plan.moved.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: publicNeighbors(searched.get(e.studentId)!.pool, k) })),
+      ...plan.removed.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: [] })),
+    ]);
+  }
+
+  /** Every change of the batch, as one message per partition (this one's included), grouped by destination. */
+  private announce(plan: OwnEventPlan, searched: Map<string, OwnSearch>, timestampOf: EventTimestamps): Map<number, RepairMessage[]> {
+    if (plan.moved.length + plan.removed.length === 0) return new Map();
+    const partitionCount = this.partitionCount();
+    const partitionOf = (studentId: string) => partitionOfKey(studentId, partitionCount);
+    const cause = (event: EmbeddingEvent) => ({ eventId: event.eventId, eventTimestamp: timestampOf(event) });
+    return repairsByPartition([
+      ...plan.moved.flatMap((event) => {
+        const { walk, seeds } = searched.get(event.studentId)!;
+        return repairsForMove({ subject: event.studentId, subjectVersion: plan.versions.get(event.studentId)!, walk, seeds, ...cause(event) }, partitionCount, partitionOf);
+      }),
+      ...plan.removed.map((event) => repairsForRemoval({ subject: event.studentId, subjectVersion: event.version ?? plan.versions.get(event.studentId) ?? 0, ...cause(event) }, partitionCount)).flat(),
+    ]);
+  }
+
+  private partitionCount(): number {
+    const latest = this.assignment.latest();
+    if (!latest) throw new Error('no partition assignment yet: the repair messages cannot be addressed');
+    return latest.partitionCount;
+  }
+
+  private async judgeRepairs(db: EntityManager, partition: number, messages: RepairMessage[]): Promise<RepairBatchResult> {
+    const coalesced = coalesceRepairs(messages);
+    if (coalesced.length === 0) return { judged: 0, refills: 0, listsWritten: 0 };
+    const stored = await this.poolsToJudge(db, partition, coalesced);
+    const current = await this.currentVectors(db, stored, coalesced);
+    const judged = applyRepairs(stored.pools, coalesced, current, this.settings);
+    const { pools, refills } = await this.refill(db, judged);
+    const listsWritten = await this.writeRepairedPools(db, stored.pools, pools, coalesced);
+    return { judged: judged.size, refills, listsWritten };
+  }
+
+  /**
+   * This partition's pools the messages concern: the holders of each subject, and in exact mode
+   * every pool whose current bound a subject's current vector beats, in index mode the messages'
+   * candidates and the holders of their seeds. Read here, by the pools' only writer.
+   */
+  private async poolsToJudge(db: EntityManager, partition: number, messages: RepairMessage[]): Promise<PoolsToJudge> {
+    const subjects = messages.map((m) => m.subject);
+    const owners = new Set(await this.pools.holdersOf(db, subjects));
+    let scored: PoolsToJudge['scored'] = [];
+    if (this.settings.reverseSearch === 'exact') {
+      scored = await this.pools.poolsSubjectsMayEnter(db, subjects, this.settings.threshold);
+      for (const s of scored) owners.add(s.owner);
+    } else {
+      for (const m of messages) for (const c of m.candidates) owners.add(c.studentId);
+      for (const owner of await this.pools.holdersOf(db, [...new Set(messages.flatMap((m) => m.seeds))])) owners.add(owner);
+    }
+    const partitionCount = this.partitionCount();
+    const ours = [...owners].filter((owner) => partitionOfKey(owner, partitionCount) === partition);
+    const oursSet = new Set(ours);
+    return { pools: await this.pools.load(db, ours), scored: scored.filter((s) => oursSet.has(s.owner)) };
+  }
+
+  /** The versions and the similarities the judgement needs, from the vectors as they are now. */
+  /**
+   * The versions and the similarities the judgement needs, read so that they agree: each
+   * statement of this transaction sees the upstream's latest commits, so a vector written or
+   * deleted between the two reads is read again rather than judged from figures of two moments.
+   */
+  private async currentVectors(db: EntityManager, stored: PoolsToJudge, messages: RepairMessage[]): Promise<CurrentEmbeddings> {
+    const ids = [...new Set([...stored.pools.keys(), ...messages.map((m) => m.subject)])];
+    const needed = similaritiesNeeded(stored.pools, messages, this.settings.reverseSearch);
+    for (let attempt = 1; ; attempt++) {
+      const states = await this.embeddings.loadStates(db, ids, this.config.vectors.dimension);
+      const versions = new Map([...states].filter(([, s]) => s.defect === null).map(([id, s]) => [id, s.version]));
+      const asked = needed.filter((p) => versions.has(p.owner) && versions.has(p.subject));
+      const computed = await this.embeddings.pairSimilarities(db, asked.map((p) => ({ studentId: p.owner, otherId: p.subject })));
+      const agree = computed.length === asked.length && computed.every((c) => versions.get(c.studentId) === c.studentVersion && versions.get(c.otherId) === c.otherVersion);
+      if (agree || attempt >= MAX_CONSISTENT_READS) {
+        return currentEmbeddings(versions, computed.map((c) => ({ owner: c.studentId, subject: c.otherId, similarity: c.similarity })));
+      }
+    }
+  }
+
+  /** Judged pools as they will be written: the ones that fell below K searched afresh. */
+  private async refill(db: EntityManager, judged: Map<string, RepairedPool>): Promise<{ pools: Map<string, NeighborPool>; refills: number }> {
+    const { capacity, threshold, reverseSearch } = this.settings;
+    const refillIds = [...judged].filter(([, r]) => r.needsRefill).map(([id]) => id);
+    const refilled = await this.searchPools(db, refillIds, { mode: reverseSearch, threshold, poolSize: capacity, reach: capacity });
+    const pools = new Map([...judged].map(([id, r]) => [id, r.needsRefill ? poolFromSearch(refilled.get(id)?.neighbors ?? [], capacity, threshold) : r.pool]));
+    return { pools, refills: refillIds.length };
+  }
+
+  /** Writes the pools that changed and their public lists' changed rows; returns how many lists changed. */
+  private async writeRepairedPools(db: EntityManager, stored: Map<string, NeighborPool>, repaired: Map<string, NeighborPool>, messages: RepairMessage[]): Promise<number> {
+    const { k } = this.settings;
+    const changed = new Map<string, NeighborPool>();
+    const lists: NeighborListChange[] = [];
+    for (const [owner, pool] of repaired) {
+      const before = stored.get(owner)!;
+      if (samePool(pool, before)) continue;
+      changed.set(owner, pool);
+      const change = listChange(publicNeighbors(before, k), publicNeighbors(pool, k));
+      if (change.upserts.length + change.removals.length > 0) lists.push({ studentId: owner, eventId: causeOfListChange(change, before, messages).eventId, ...change });
+    }
+    await this.pools.save(db, changed, stored);
+    await this.similarities.applyChanges(db, lists);
+    return lists.length;
+  }
+
+  private async searchPools(db: EntityManager, studentIds: string[], request: PoolSearchRequest): Promise<Map<string, NearestWalk>> {
     const { found, lostWalks } = await this.poolSearch.search(db, studentIds, request);
     this.metrics.indexWalksLost.inc({ found_by: 'wider_walk' }, lostWalks.foundByWiderWalk);
     this.metrics.indexWalksLost.inc({ found_by: 'exact_search' }, lostWalks.searchedExactly);
     return found;
   }
 
-  /**
-   * The moved students' own pools and nearest, from the search made before the lock, caught up
-   * with the students changed since; searched again here where that cannot be done (the
-   * student's embedding changed since, or the change log no longer reaches back), and refilled
-   * where catching up left a pool short. Also returns the catch-up's offers of the moved
-   * students to the changed students' pools.
-   */
-  private async freshPools(db: EntityManager, moved: EmbeddingEvent[], states: Map<string, EmbeddingState>, ahead: SearchAhead) {
-    const { capacity, threshold } = this.settings;
-    const changedSince = await this.changeLog.changedSince(db, ahead.position);
-    const movedIds = new Set(moved.map((e) => e.studentId));
-    const current = (id: string) => changedSince !== null && ahead.versions.get(id) === states.get(id)!.version;
-    const others = [...(changedSince ?? [])].filter((id) => !movedIds.has(id));
-    const othersSet = new Set(others);
-    const searched = [...movedIds].filter(current);
-    const nearest = new Map(searched.map((id) => [id, { ...ahead.nearest.get(id)!, neighbors: ahead.nearest.get(id)!.neighbors.filter((n) => !othersSet.has(n.studentId)) }]));
-    const searchedPools = new Map(searched.map((id) => [id, poolFromSearch(ahead.nearest.get(id)!.neighbors, capacity, threshold)]));
-    const pairs = await this.pools.catchUpPairs(db, searched.map((id) => ({ studentId: id, reach: searchedPools.get(id)!.bound?.similarity ?? threshold })), others, threshold);
-    const caughtUp = repairPools(searchedPools, othersSet, pairs.map((p) => ({ studentId: p.studentId, candidate: { studentId: p.otherId, similarity: p.similarity } })), this.settings);
-    const searchAgain = [...movedIds].filter((id) => !current(id) || caughtUp.get(id)!.needsRefill);
-    for (const [id, found] of await this.searchMoved(db, searchAgain)) nearest.set(id, found);
-    const freshPools = new Map(
-      [...movedIds].map((id) => [id, caughtUp.has(id) && !caughtUp.get(id)!.needsRefill ? caughtUp.get(id)!.pool : poolFromSearch(nearest.get(id)?.neighbors ?? [], capacity, threshold)]),
-    );
-    const catchUpOffers: PoolOffer[] = pairs.map((p) => ({ studentId: p.otherId, candidate: { studentId: p.studentId, similarity: p.similarity } }));
-    return { freshPools, nearest, catchUpOffers };
-  }
-
-  /**
-   * The pools the change touches, and what to offer them: a changed student leaves every pool
-   * that held it, and a moved one is offered back at its new similarity; a moved student is also
-   * offered to every pool it may newly enter, found exactly (a scan against every pool's bound)
-   * or from its own nearest (cosine is symmetric, so most reverse neighbours are forward ones)
-   * and from the pools that hold its nearest (seeds).
-   */
-  private async findOffers(db: EntityManager, change: { moved: EmbeddingEvent[]; ids: Set<string> }, nearest: Map<string, NearestAndEntering>) {
-    const changedIds = [...change.ids];
-    const movedIds = change.moved.map((e) => e.studentId);
-    const affected = await this.pools.loadHolding(db, changedIds);
-    const heldPairs = [...affected].flatMap(([studentId, pool]) =>
-      pool.entries.filter((n) => change.ids.has(n.studentId)).map((n) => ({ studentId, otherId: n.studentId })),
-    );
-    const offers: PoolOffer[] = (await this.embeddings.pairSimilarities(db, heldPairs)).map((p) => ({
-      studentId: p.studentId,
-      candidate: { studentId: p.otherId, similarity: p.similarity },
-    }));
-    if (this.config.graph.candidateSearch === 'exact') {
-      offers.push(...(await this.pools.exactReverseOffers(db, movedIds, changedIds, this.settings.threshold)));
-    } else {
-      for (const [movedId, { neighbors }] of nearest) {
-        for (const n of neighbors) offers.push({ studentId: n.studentId, candidate: { studentId: movedId, similarity: n.similarity } });
-      }
-      const seedCounts = { usual: this.config.graph.reverseSeeds, dense: this.config.graph.denseReverseSeeds };
-      const seeds = [...nearest].flatMap(([candidateId, walk]) =>
-        walk.neighbors.slice(0, reverseSeedCount(walk, this.settings.capacity, seedCounts)).map((n) => ({ candidateId, seedId: n.studentId, reach: walk.reach })),
-      );
-      offers.push(...(await this.pools.reverseOffersThroughSeeds(db, seeds, this.settings.threshold)));
+  private observeEventBatch(received: number, plan: OwnEventPlan, durationMs: number): void {
+    for (const { event, decision } of plan.decided) this.logDecision(event, decision, durationMs);
+    const count = (action: EventDecision['action']) => plan.decided.filter((d) => d.decision.action === action).length;
+    this.metrics.batchDuration.observe(durationMs / 1000);
+    if (durationMs > this.longestBatchMs) {
+      this.longestBatchMs = durationMs;
+      this.metrics.longestBatch.set(durationMs / 1000);
     }
-    // Most candidates' pools would ignore the offer: read their bounds first, whole pools only
-    // where the offer enters.
-    const notLoaded = [...new Set(offers.map((o) => o.studentId))].filter((id) => !affected.has(id) && !change.ids.has(id));
-    const bounds = await this.pools.loadBounds(db, notLoaded);
-    const { threshold } = this.settings;
-    const entering = new Set(offers.filter((o) => bounds.has(o.studentId) && offerEnters(o.candidate, bounds.get(o.studentId)!, threshold)).map((o) => o.studentId));
-    for (const [id, pool] of await this.pools.load(db, [...entering])) affected.set(id, pool);
-    return { affected, offers };
-  }
-
-  /** Applies the pool rules, then searches afresh for the pools that fell below K. */
-  private async repairAffected(db: EntityManager, affected: Map<string, NeighborPool>, changedIds: Set<string>, offers: PoolOffer[]) {
-    const { capacity, threshold } = this.settings;
-    const repaired = repairPools(affected, changedIds, offers, this.settings);
-    const refillIds = [...repaired].filter(([, r]) => r.needsRefill).map(([id]) => id);
-    const refilled = await this.searchPools(db, refillIds, { mode: this.config.graph.candidateSearch, threshold, poolSize: capacity, reach: capacity });
-    const pools = new Map(
-      [...repaired].map(([id, r]) => [id, r.needsRefill ? poolFromSearch(refilled.get(id)?.neighbors ?? [], capacity, threshold) : r.pool]),
-    );
-    return { pools, refills: refillIds.length };
+    this.metrics.batchSize.observe(received);
+    this.metrics.eventsApplied.inc({ outcome: 'recomputed' }, count('recompute'));
+    this.metrics.eventsApplied.inc({ outcome: 'removed' }, count('remove'));
+    this.metrics.eventsApplied.inc({ outcome: 'stale' }, count('stale'));
+    this.metrics.eventsApplied.inc({ outcome: 'coalesced' }, received - plan.decided.length);
   }
 
   private logDecision(event: EmbeddingEvent, decision: EventDecision, durationMs: number): void {

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { WIDEST_HNSW_EF_SEARCH } from '../../src/config/app-config';
 import { WorkerMetrics } from '../../src/metrics/worker-metrics';
-import { EmbeddingRepository, NearestAndEntering, NeighborSearch } from '../../src/similarity/embedding.repository';
+import { EmbeddingRepository, NearestWalk, NeighborSearch } from '../../src/similarity/embedding.repository';
 import { GraphRebuilder } from '../../src/similarity/graph-rebuilder';
 import { graphViolations } from '../support/graph-check';
 import { graphServiceModule } from '../support/graph-service';
@@ -30,11 +30,11 @@ const lostWalks = new Map<string, LostWalk>();
  */
 @Injectable()
 class RepositoryWithLostWalks extends EmbeddingRepository {
-  override async nearestAndEntering(db: EntityManager, studentIds: string[], search: NeighborSearch, poolSize: number): Promise<Map<string, NearestAndEntering>> {
+  override async walk(db: EntityManager, studentIds: string[], search: NeighborSearch): Promise<Map<string, NearestWalk>> {
     const [{ ef_search }] = await db.query(`SELECT current_setting('hnsw.ef_search')::int AS ef_search`);
     const isLost = (id: string) => lostWalks.has(id) && !(lostWalks.get(id)!.foundWider && ef_search === WIDEST_HNSW_EF_SEARCH);
-    const found = await super.nearestAndEntering(db, studentIds, search, poolSize);
-    const decoys = await super.nearestAndEntering(db, [...new Set(studentIds.filter(isLost).map((id) => lostWalks.get(id)!.decoy))], search, poolSize);
+    const found = await super.walk(db, studentIds, search);
+    const decoys = await super.walk(db, [...new Set(studentIds.filter(isLost).map((id) => lostWalks.get(id)!.decoy))], search);
     for (const id of studentIds.filter(isLost)) {
       const decoy = decoys.get(lostWalks.get(id)!.decoy)!;
       found.set(id, { ...decoy, neighbors: decoy.neighbors.filter((n) => n.studentId !== id), reachedSelf: false });
@@ -46,8 +46,8 @@ class RepositoryWithLostWalks extends EmbeddingRepository {
 /**
  * An index walk that never reached the student itself searched the wrong region; the pool
  * rules would never repair such a list. The service walks those students again as wide as the
- * index allows and searches exactly the ones still lost, for a move, a refill and a rebuild;
- * judged by the tests' brute force.
+ * index allows and searches exactly the ones still lost, for a move, a refill (made while
+ * judging repairs) and a rebuild; judged by the tests' brute force after every repair is applied.
  */
 describe('index mode: a student whose index walk was lost is walked wider, then searched exactly', () => {
   const env = new TestEnvironment({
@@ -79,9 +79,9 @@ describe('index mode: a student whose index walk was lost is walked wider, then 
     Object.fromEntries((await metrics.indexWalksLost.get()).values.map((v) => [v.labels.found_by, v.value]));
 
   it('moved students: their lists are exact, and the lost walks are counted by what found them', async () => {
-    const { module, service } = await graphServiceModule(env, RepositoryWithLostWalks);
+    const { module, applyAndSettle } = await graphServiceModule(env, RepositoryWithLostWalks);
     try {
-      await service.applyEvents([...vectors.keys()].map((id) => event(id, 1)));
+      await applyAndSettle([...vectors.keys()].map((id) => event(id, 1)));
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
 
       // Four students jump next to a student of another cluster; their walks get lost.
@@ -93,7 +93,7 @@ describe('index mode: a student whose index walk was lost is walked wider, then 
         lostWalks.set(id, { decoy: farthestFrom(vectors.get(id)!), foundWider: i % 2 === 0 });
       }
       await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
-      await service.applyEvents(movers.map((id) => event(id, 2)));
+      await applyAndSettle(movers.map((id) => event(id, 2)));
 
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
       expect(await lostCounts(module.get(WorkerMetrics))).toEqual({ wider_walk: 2, exact_search: 2 });
@@ -103,7 +103,7 @@ describe('index mode: a student whose index walk was lost is walked wider, then 
   });
 
   it('refills: a pool whose members all left is refilled by a wider walk or exactly', async () => {
-    const { module, service } = await graphServiceModule(env, RepositoryWithLostWalks);
+    const { module, applyAndSettle } = await graphServiceModule(env, RepositoryWithLostWalks);
     try {
       await module.get(GraphRebuilder).rebuild({ chunkSize: 50, resume: false });
       const ids = [...vectors.keys()];
@@ -113,7 +113,7 @@ describe('index mode: a student whose index walk was lost is walked wider, then 
       owners.forEach((owner, i) => lostWalks.set(owner, { decoy: farthestFrom(vectors.get(owner)!), foundWider: i === 0 }));
       await env.db.query('DELETE FROM student_embeddings WHERE student_id = ANY($1::text[])', [leaving]);
       for (const id of leaving) vectors.delete(id);
-      await service.applyEvents(leaving.map((id) => ({ studentId: id, eventId: randomUUID(), version: null, op: 'delete' as const })));
+      await applyAndSettle(leaving.map((id) => ({ studentId: id, eventId: randomUUID(), version: null, op: 'delete' as const })));
 
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
       expect(await lostCounts(module.get(WorkerMetrics))).toEqual({ wider_walk: 1, exact_search: 1 });

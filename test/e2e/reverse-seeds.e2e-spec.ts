@@ -33,20 +33,20 @@ describe('index mode: a student arriving in a dense region is offered to the poo
       EMBEDDING_DIM: '3',
     });
     await env.setUp(1);
-    const { module, service } = await graphServiceModule(env);
+    const { module, applyAndSettle } = await graphServiceModule(env);
     try {
       const vectors = new Map<string, number[]>([['x', at(40)]]);
       for (let degree = -10; degree <= 10; degree++) vectors.set(`d${degree}`, at(degree));
       if (arrival === 'jump') vectors.set('arrival', at(200));
       const event = (studentId: string, version = 1) => ({ studentId, eventId: randomUUID(), version, op: 'upsert' as const });
       await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
-      await service.applyEvents([...vectors.keys()].map((id) => event(id)));
+      await applyAndSettle([...vectors.keys()].map((id) => event(id)));
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
 
       const version = arrival === 'jump' ? 2 : 1;
       vectors.set('arrival', at(9.5));
       await env.writeEmbeddings([{ studentId: 'arrival', vector: vectors.get('arrival')!, version }]);
-      await service.applyEvents([event('arrival', version)]);
+      await applyAndSettle([event('arrival', version)]);
       return await graphViolations(env, vectors, K, THRESHOLD);
     } finally {
       await module.close();

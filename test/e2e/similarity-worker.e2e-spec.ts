@@ -137,10 +137,12 @@ describe('similarity worker end to end (real Kafka, real PostgreSQL+pgvector)', 
     expect(metrics).toMatch(/similarity_events_dead_lettered_total\{reason="invalid-json"\} [1-9]/);
     expect(metrics).toMatch(/similarity_events_applied_total\{outcome="recomputed"\} [1-9]/);
     expect(metrics).toMatch(/similarity_event_to_commit_seconds_count [1-9]/);
-    expect(metrics).toMatch(/similarity_graph_lock_wait_seconds_count [1-9]/);
+    expect(metrics).toMatch(/similarity_owner_lock_wait_seconds_count [1-9]/);
     expect(Number(/^similarity_batch_duration_max_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(Number(/^similarity_graph_transaction_max_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
-    expect(metrics).toMatch(/similarity_graph_turn_wait_seconds_count [1-9]/);
+    expect(metrics).toMatch(/similarity_repairs_produced_total [1-9]/);
+    expect(metrics).toMatch(/similarity_repairs_applied_total [1-9]/);
+    expect(metrics).toMatch(/similarity_event_to_settled_seconds_count [1-9]/);
     expect(metrics).toMatch(/similarity_consumer_phase\{phase="running"\} 1/);
   });
 

@@ -1,7 +1,8 @@
+import { repairTopicName } from '../../src/kafka/co-partitioning';
 import { seededRandom } from '../../workload/synthetic-vectors';
 import { ApproximateGraphJudgment, graphViolations, INDEX_MODE_RECALL_FLOOR, judgeApproximateGraph } from '../support/graph-check';
 import { graphLockWaiters, holdGraphLock } from '../support/graph-lock';
-import { committedLag, committedTotal, readDeadLetters } from '../support/group-progress';
+import { committedLag, committedTotal, graphSettled, readDeadLetters } from '../support/group-progress';
 import { TestEnvironment } from '../support/harness';
 import { checkList, exactNeighborsOf } from '../support/oracle';
 import { UpstreamSimulator } from '../../workload/upstream-simulator';
@@ -131,7 +132,7 @@ describe('fault suite: membership and start-up', () => {
             recoveries.push(`liveness 503 after ${Math.round((Date.now() - pausedAt) / 1000)} s, restarted`);
             await worker.stop('SIGKILL');
           } else {
-            return streamed && (await committedLag(env)) === 0;
+            return streamed && (await graphSettled(env));
           }
           worker = new WorkerProcess(env.env, port);
           workers.push(worker);
@@ -175,7 +176,7 @@ describe('fault suite: membership and start-up', () => {
           const started = Date.now();
           const live = await status(`${worker.url}/health/live`);
           slowestLiveMs = Math.max(slowestLiveMs, Date.now() - started);
-          return live === 200 && (await committedLag(env)) === 0;
+          return live === 200 && (await graphSettled(env));
         },
         'the huge keys to be consumed',
         60000,
@@ -308,7 +309,7 @@ describe('fault suite: membership and start-up', () => {
         return response.status === 503 && body.includes(`topic ${lateTopic} does not exist`) ? body : null;
       }, 'readiness to say the topic is missing', 30000);
       const logged = waiting.output.includes('set KAFKA_CREATE_TOPICS=true');
-      await env.admin.createTopics({ waitForLeaders: true, topics: [{ topic: lateTopic, numPartitions: 1 }] });
+      await env.admin.createTopics({ waitForLeaders: true, topics: [lateTopic, repairTopicName(lateTopic)].map((topic) => ({ topic, numPartitions: 1 })) });
       const readyAfterMs = await timeUntil(async () => (await status(`${waiting.url}/health/ready`)) === 200, 30000);
       await env.producer.send({ topic: lateTopic, messages: [{ key: 's-0001', value: JSON.stringify({ student_id: 's-0001' }) }] });
       const consumed = await waitFor(async () => (await committedLag(env, lateTopic, `${env.name}_late_group`)) === 0, 'the late topic to be consumed', 60000).then(() => true, () => false);
@@ -335,7 +336,7 @@ describe('fault suite: membership and start-up', () => {
     } finally {
       await waiting.stop('SIGTERM');
       await creating.stop('SIGTERM');
-      await env.admin.deleteTopics({ topics: [lateTopic, createdTopic, `${createdTopic}.dlq`] }).catch(() => undefined);
+      await env.admin.deleteTopics({ topics: [lateTopic, repairTopicName(lateTopic), createdTopic, repairTopicName(createdTopic), `${createdTopic}.dlq`] }).catch(() => undefined);
       await env.tearDown();
     }
   });

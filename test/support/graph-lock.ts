@@ -1,32 +1,38 @@
 import { Client } from 'pg';
 import { TestEnvironment } from './harness';
 
-/**
- * The key of the transaction-scoped advisory lock every graph transaction of the worker takes
- * first (see NeighborPoolRepository): holding it from a test makes the worker's next batch wait,
- * which is how the tests keep a batch in flight for as long as they need.
- */
-const GRAPH_WRITE_LOCK = 0x53494d47;
-
 export interface HeldLock {
   release(): Promise<void>;
 }
 
-/** Takes the graph lock in a session of its own; the worker's transactions queue behind it. */
+/**
+ * Locks every partition's owner row (graph_partition_owners) FOR UPDATE in a session of its own,
+ * as a rebuild chunk does: every graph transaction of the worker locks its partition's row first,
+ * so the worker's next batch of any partition waits, which is how the tests keep a batch in
+ * flight for as long as they need. Only partitions already taken (rows present) are held.
+ */
 export async function holdGraphLock(env: TestEnvironment): Promise<HeldLock> {
   const client = new Client({ connectionString: env.databaseUrl });
   await client.connect();
-  await client.query('SELECT pg_advisory_lock($1::bigint)', [GRAPH_WRITE_LOCK]);
+  await client.query('BEGIN');
+  await client.query('SELECT partition FROM graph_partition_owners ORDER BY partition FOR UPDATE');
   return {
     release: async () => {
-      await client.query('SELECT pg_advisory_unlock($1::bigint)', [GRAPH_WRITE_LOCK]);
+      await client.query('COMMIT');
       await client.end();
     },
   };
 }
 
-/** How many backends of the environment's database are waiting on an advisory lock right now. */
+/** How many backends of the environment's database are waiting right now on a row lock of graph_partition_owners. */
 export async function graphLockWaiters(env: TestEnvironment): Promise<number> {
-  const { rows } = await env.db.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'");
+  const { rows } = await env.db.query(
+    `SELECT count(DISTINCT w.pid)::int AS n
+       FROM pg_locks w
+       JOIN pg_stat_activity a ON a.pid = w.pid
+      WHERE NOT w.granted AND a.datname = current_database()
+        AND (w.relation = 'graph_partition_owners'::regclass
+             OR (w.locktype = 'transactionid' AND a.query ILIKE '%graph_partition_owners%'))`,
+  );
   return rows[0].n;
 }

@@ -1,4 +1,5 @@
 import { Kafka } from 'kafkajs';
+import { repairTopicName } from '../../src/kafka/co-partitioning';
 import type { TestEnvironment } from './harness';
 import { waitFor } from './wait-for';
 
@@ -12,6 +13,23 @@ export async function committedTotal(env: TestEnvironment, topic = env.topic, gr
 export async function committedLag(env: TestEnvironment, topic = env.topic, groupId = env.env.KAFKA_GROUP_ID): Promise<number> {
   const latest = await env.admin.fetchTopicOffsets(topic);
   return latest.reduce((sum, p) => sum + Number(p.high), 0) - (await committedTotal(env, topic, groupId));
+}
+
+/**
+ * Records the group has not committed yet on every topic it reads: the input topic and, next to
+ * it, the repairs topic the workers produce to while they consume. Zero on both means every event
+ * and every repair it caused was applied. Also returns each topic's high watermarks, so a caller
+ * can tell that nothing was produced between two readings.
+ */
+export async function groupLag(env: TestEnvironment, groupId = env.env.KAFKA_GROUP_ID): Promise<{ lag: Record<string, number>; highWatermarks: string }> {
+  const lag: Record<string, number> = {};
+  const highs: string[] = [];
+  for (const topic of [env.topic, repairTopicName(env.topic)]) {
+    const latest = await env.admin.fetchTopicOffsets(topic);
+    highs.push(`${topic}:${latest.map((p) => `${p.partition}=${p.high}`).join(',')}`);
+    lag[topic] = latest.reduce((sum, p) => sum + Number(p.high), 0) - (await committedTotal(env, topic, groupId));
+  }
+  return { lag, highWatermarks: highs.join(' ') };
 }
 
 export interface DeadLetter {
@@ -41,4 +59,9 @@ export async function readDeadLetters(env: TestEnvironment): Promise<DeadLetter[
     await consumer.disconnect();
   }
   return letters;
+}
+
+/** Whether the group has committed every event and then every repair they caused: the graph has settled. */
+export async function graphSettled(env: TestEnvironment, groupId = env.env.KAFKA_GROUP_ID): Promise<boolean> {
+  return Object.values((await groupLag(env, groupId)).lag).every((lag) => lag === 0);
 }

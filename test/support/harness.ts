@@ -6,8 +6,9 @@ import { AppModuleOptions } from '../../src/app.module';
 import { createApp, startApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { runMigrations } from '../../src/database/migrate';
+import { repairTopicName } from '../../src/kafka/co-partitioning';
 import { writeEmbeddings } from '../../workload/embedding-writes';
-import { committedLag } from './group-progress';
+import { graphSettled } from './group-progress';
 import { waitFor } from './wait-for';
 
 /** A fresh database, topic and consumer group for one test file, torn down after it. */
@@ -15,6 +16,8 @@ export class TestEnvironment {
   readonly name = `sw_test_${randomBytes(4).toString('hex')}`;
   readonly topic = `${this.name}_events`;
   readonly deadLetterTopic = `${this.topic}.dlq`;
+  /** The graph's repair topic, co-partitioned with the event topic. */
+  readonly repairTopic = repairTopicName(this.topic);
   readonly databaseUrl: string;
   private readonly kafka = new Kafka({ clientId: `${this.name}-test`, brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: 1 });
   readonly admin: Admin = this.kafka.admin();
@@ -44,14 +47,25 @@ export class TestEnvironment {
     };
   }
 
-  async setUp(partitions = 3): Promise<void> {
+  /**
+   * Creates the database and the topics. `repairPartitions` other than `partitions` sets up a
+   * deployment the worker must refuse; null leaves the repair topic for the worker to create.
+   */
+  async setUp(partitions = 3, repairPartitions: number | null = partitions): Promise<void> {
     const admin = new Client({ connectionString: process.env.TEST_PG_ADMIN_URL });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${this.name}`);
     await admin.end();
     await runMigrations(loadConfig(this.env));
     await this.admin.connect();
-    await this.admin.createTopics({ waitForLeaders: true, topics: [{ topic: this.topic, numPartitions: partitions }, { topic: this.deadLetterTopic, numPartitions: 1 }] });
+    await this.admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: this.topic, numPartitions: partitions },
+        ...(repairPartitions === null ? [] : [{ topic: this.repairTopic, numPartitions: repairPartitions }]),
+        { topic: this.deadLetterTopic, numPartitions: 1 },
+      ],
+    });
     await this.producer.connect();
   }
 
@@ -78,8 +92,13 @@ export class TestEnvironment {
   }
 
   /** Waits until the worker group has committed every record on the topic: all were processed. */
+  /**
+   * Waits until the worker group has committed every record of the event topic and then of the
+   * repairs topic: an event's offset is committed only after the repairs it caused were produced,
+   * so the graph has settled once both read zero in that order.
+   */
   async waitUntilConsumed(timeoutMs = 90000): Promise<void> {
-    await waitFor(async () => (await committedLag(this)) === 0, 'the consumer group to commit every record', timeoutMs);
+    await waitFor(() => graphSettled(this), 'the consumer group to commit every event and every repair', timeoutMs);
   }
 
   async storedGraph(): Promise<Map<string, { studentId: string; similarity: number; lastEvent: string }[]>> {
@@ -95,7 +114,7 @@ export class TestEnvironment {
   async tearDown(): Promise<void> {
     for (const app of this.apps.splice(0)) await app.close().catch(() => undefined);
     await this.producer.disconnect().catch(() => undefined);
-    await this.admin.deleteTopics({ topics: [this.topic, this.deadLetterTopic] }).catch(() => undefined);
+    await this.admin.deleteTopics({ topics: [this.topic, this.repairTopic, this.deadLetterTopic] }).catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     await this.db.end().catch(() => undefined);
     const admin = new Client({ connectionString: process.env.TEST_PG_ADMIN_URL });

@@ -4,7 +4,7 @@ import { ConsumerSnapshot } from '../../src/kafka/consumer-status';
 const settings = { stallTimeoutMs: 60000, maxReadingAgeMs: 30000 };
 const now = 1_000_000;
 const running = (lastProgressAt: number, assignedPartitions = [0, 2]): ConsumerSnapshot => ({ phase: 'running', detail: null, assignedPartitions, lastProgressAt });
-const lag = (readAt: number, byPartition: Record<number, number>) => ({ readAt, partitions: Object.entries(byPartition).map(([p, l]) => ({ partition: Number(p), lag: l })) });
+const lag = (readAt: number, byPartition: Record<number, number>) => ({ readAt, partitions: Object.entries(byPartition).map(([p, l]) => ({ partition: Number(p), lag: l, byTopic: { events: l } })) });
 
 describe('consumerLivenessProblem', () => {
   it('is dead once the consumer stopped for good, and says why', () => {

@@ -5,6 +5,7 @@ import { AppConfig } from '../../src/config/app-config';
 import { APP_CONFIG } from '../../src/config/config.module';
 import { WorkerMetrics } from '../../src/metrics/worker-metrics';
 import { EmbeddingEvent } from '../../src/similarity/dto/embedding-event';
+import { FencedError } from '../../src/similarity/fenced-error';
 import { GraphWriteStatus } from '../../src/similarity/graph-write-status';
 import { ResilientEventApplier } from '../../src/similarity/resilient-event-applier';
 import { SimilarityService } from '../../src/similarity/similarity.service';
@@ -23,7 +24,7 @@ class ScriptedSimilarityService {
   readonly attempts: string[][] = [];
   constructor(private readonly failure: (studentIds: string[], attempt: number) => Error | null | Promise<Error | null>) {}
 
-  async applyEvents(batch: EmbeddingEvent[]) {
+  async applyEvents(_partition: number, batch: EmbeddingEvent[]) {
     const ids = batch.map((e) => e.studentId);
     this.attempts.push(ids);
     const error = await this.failure(ids, this.attempts.filter((a) => a.join() === ids.join()).length);
@@ -86,7 +87,7 @@ describe('error policy (ResilientEventApplier with the graph service replaced)',
   it('isolates a poison event by splitting the batch: only it is rejected, every other event is applied', async () => {
     const service = new ScriptedSimilarityService((ids) => (ids.includes('poison') ? sqlError('22P02', 'invalid input syntax') : null));
     const applier = await applierWith(service);
-    const result = await applier.apply(events('a', 'b', 'poison', 'c', 'd'), control());
+    const result = await applier.apply(0, events('a', 'b', 'poison', 'c', 'd'), control());
     expect(result.rejected.map((r) => [r.event.studentId, r.rejection.category])).toEqual([['poison', 'processing-error']]);
     expect(result.rejected[0].rejection.reason).toMatch(/failed: invalid input syntax/);
     expect(service.applied.flat().sort()).toEqual(['a', 'b', 'c', 'd']);
@@ -95,7 +96,7 @@ describe('error policy (ResilientEventApplier with the graph service replaced)',
   it('retries a conflict and applies the batch when a retry succeeds', async () => {
     const service = new ScriptedSimilarityService((_, attempt) => (attempt < 3 ? sqlError('40P01', 'deadlock detected') : null));
     const ctl = control();
-    const result = await (await applierWith(service)).apply(events('a', 'b'), ctl);
+    const result = await (await applierWith(service)).apply(0, events('a', 'b'), ctl);
     expect(result.rejected).toEqual([]);
     expect(service.attempts).toHaveLength(3);
     expect(ctl.beats.count).toBe(2);
@@ -103,7 +104,7 @@ describe('error policy (ResilientEventApplier with the graph service replaced)',
 
   it('dead-letters an event whose conflicts outlast the retries, as retries-exhausted', async () => {
     const service = new ScriptedSimilarityService(() => sqlError('40001', 'could not serialize access'));
-    const result = await (await applierWith(service, { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 })).apply(events('a'), control());
+    const result = await (await applierWith(service, { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 })).apply(0, events('a'), control());
     expect(result.rejected.map((r) => r.rejection.category)).toEqual(['retries-exhausted']);
     expect(result.rejected[0].rejection.reason).toMatch(/retries exhausted: could not serialize access/);
     expect(service.applied).toEqual([]);
@@ -112,18 +113,26 @@ describe('error policy (ResilientEventApplier with the graph service replaced)',
   it('keeps retrying while the database is unavailable, heartbeating, and never dead-letters for it', async () => {
     const service = new ScriptedSimilarityService((_, attempt) => (attempt <= 8 ? Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) : null));
     const ctl = control();
-    const result = await (await applierWith(service, { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 })).apply(events('a', 'b'), ctl);
+    const result = await (await applierWith(service, { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 })).apply(0, events('a', 'b'), ctl);
     expect(result.rejected).toEqual([]);
     expect(service.attempts).toHaveLength(9);
     expect(ctl.beats.count).toBe(8);
     expect(service.applied).toEqual([['a', 'b']]);
   });
 
+  it('abandons a fenced batch at once: no retry, no split, nothing dead-lettered, the error propagates so the offsets stay', async () => {
+    const service = new ScriptedSimilarityService(() => new FencedError(0, 'partition 0 is at epoch 3 (other); this worker took it at epoch 2'));
+    const ctl = control();
+    await expect((await applierWith(service)).apply(0, events('a', 'b', 'c'), ctl)).rejects.toBeInstanceOf(FencedError);
+    expect(service.attempts).toEqual([['a', 'b', 'c']]);
+    expect(ctl.beats.count).toBe(0);
+  });
+
   it('stops retrying once the consumer is no longer active, leaving the batch to be redelivered', async () => {
     const service = new ScriptedSimilarityService(() => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     let active = true;
     const ctl = { heartbeat: async () => void (active = false), isActive: () => active };
-    await expect((await applierWith(service)).apply(events('a'), ctl)).rejects.toThrow(/ECONNREFUSED|stopping/);
+    await expect((await applierWith(service)).apply(0, events('a'), ctl)).rejects.toThrow(/ECONNREFUSED|stopping/);
     expect(service.applied).toEqual([]);
   });
 
@@ -143,7 +152,7 @@ describe('error policy (ResilientEventApplier with the graph service replaced)',
       policy = await policyWith(service, { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 });
       const ctl = control();
 
-      const result = await policy.applier.apply(events('a', 'b'), ctl);
+      const result = await policy.applier.apply(0, events('a', 'b'), ctl);
 
       expect(result.rejected).toEqual([]);
       expect(service.applied).toEqual([['a', 'b']]);
@@ -159,7 +168,7 @@ describe('error policy (ResilientEventApplier with the graph service replaced)',
     it('says so once at error level when the block starts and once when it clears, not once per retry', async () => {
       const service = new ScriptedSimilarityService((_, attempt) => (attempt <= 10 ? missingTable() : null));
       const policy = await policyWith(service);
-      await policy.applier.apply(events('a'), control());
+      await policy.applier.apply(0, events('a'), control());
       expect(policy.logger.lines).toEqual([
         { level: 'error', message: expect.stringMatching(/^graph writes blocked \(SQLSTATE 42P01\): relation "student_similarity" does not exist: .*nothing is dead-lettered/) },
         { level: 'warn', message: expect.stringMatching(/^graph writes resumed after \d+ s blocked: the batch applied after 10 refusals/) },
@@ -175,7 +184,7 @@ describe('error policy (ResilientEventApplier with the graph service replaced)',
         return sqlError('42501', 'permission denied for table student_similarity');
       });
       policy = await policyWith(service);
-      await policy.applier.apply(events('a'), control());
+      await policy.applier.apply(0, events('a'), control());
       expect(gaugeWhileRefused.slice(1)).toEqual(Array(2).fill([{ labels: { sqlstate: '42501' }, value: 1 }]));
       expect(await policy.blockedGauge()).toEqual([{ labels: {}, value: 0 }]);
     });
@@ -185,7 +194,7 @@ describe('error policy (ResilientEventApplier with the graph service replaced)',
       let beats = 0;
       const ctl = { heartbeat: async () => void beats++, isActive: () => beats < 3 };
       const policy = await policyWith(service);
-      await expect(policy.applier.apply(events('a', 'b'), ctl)).rejects.toThrow(/does not exist|stopping/);
+      await expect(policy.applier.apply(0, events('a', 'b'), ctl)).rejects.toThrow(/does not exist|stopping/);
       expect(service.applied).toEqual([]);
       expect(policy.status.current()).toBeNull();
       expect(policy.logger.lines.map((l) => l.message)).toEqual([expect.stringMatching(/^graph writes blocked/), expect.stringMatching(/^graph writes no longer reported as blocked: the blocked batch left this consumer/)]);

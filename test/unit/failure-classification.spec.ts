@@ -1,3 +1,4 @@
+import { FencedError } from '../../src/similarity/fenced-error';
 import { blockedWriteReason, classifyFailure, databaseErrorOf, FailureKind, retriedWhileItLasts } from '../../src/similarity/failure-classification';
 
 const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code });
@@ -31,8 +32,13 @@ describe('classifyFailure', () => {
     expect(classifyFailure(error)).toBe('blocked');
   });
 
+  it('treats a fenced transaction as fenced, even when a lock conflict caused it to be found late', () => {
+    expect(classifyFailure(new FencedError(3, 'partition 3 is at epoch 5 (other); this worker took it at epoch 4'))).toBe('fenced');
+    expect(classifyFailure(Object.assign(new FencedError(3, 'x'), { code: '40001' }))).toBe('fenced');
+  });
+
   it('retries unavailable and blocked for as long as they last, and nothing else', () => {
-    expect(['unavailable', 'blocked', 'transient', 'permanent'].filter((kind) => retriedWhileItLasts(kind as FailureKind))).toEqual(['unavailable', 'blocked']);
+    expect(['unavailable', 'blocked', 'transient', 'fenced', 'permanent'].filter((kind) => retriedWhileItLasts(kind as FailureKind))).toEqual(['unavailable', 'blocked']);
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { Neighbor } from '../../src/similarity/graph/neighbor';
 import { listChange, NeighborPool, offerToPool, poolChange, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
-import { refineFreshPools, repairPools } from '../../src/similarity/graph/repair-pools';
+import { applyRepairs, RepairMessage } from '../../src/similarity/graph/repair-protocol';
 import { topOf } from '../support/oracle';
 import { seededRandom } from '../../workload/synthetic-vectors';
 
@@ -51,43 +51,7 @@ describe('neighbor pool rules', () => {
   });
 });
 
-describe('repairPools', () => {
-  const settings = { k: 2, capacity: 3, threshold: 0.1 };
-
-  it('re-scores a moved neighbour in place when it still ranks before the bound', () => {
-    const pools = new Map([['x', { entries: [n('a', 0.9), n('b', 0.8), n('c', 0.7)], bound: n('c', 0.7) }]]);
-    const result = repairPools(pools, new Set(['a']), [{ studentId: 'x', candidate: n('a', 0.75) }], settings).get('x')!;
-    expect(result.pool.entries).toEqual([n('b', 0.8), n('a', 0.75), n('c', 0.7)]);
-    expect(result).toMatchObject({ needsRefill: false });
-  });
-
-  it('drops a moved neighbour that fell past the bound, and asks for a refill when the pool is too short', () => {
-    const pools = new Map([['x', { entries: [n('a', 0.9), n('b', 0.8)], bound: n('b', 0.8) }]]);
-    const result = repairPools(pools, new Set(['a']), [{ studentId: 'x', candidate: n('a', 0.2) }], settings).get('x')!;
-    expect(result.pool.entries).toEqual([n('b', 0.8)]);
-    expect(result.needsRefill).toBe(true);
-  });
-
-  it('refills nothing for a complete pool that lost a deleted student', () => {
-    const pools = new Map([['x', { entries: [n('a', 0.9), n('b', 0.8)], bound: null }]]);
-    const result = repairPools(pools, new Set(['a']), [], settings).get('x')!;
-    expect(result).toMatchObject({ pool: { entries: [n('b', 0.8)], bound: null }, needsRefill: false });
-  });
-
-  it('never repairs the pools of changed students (they are searched afresh)', () => {
-    const pools = new Map([['a', { entries: [n('b', 0.9)], bound: null }]]);
-    expect(repairPools(pools, new Set(['a']), [{ studentId: 'a', candidate: n('c', 0.95) }], settings).size).toBe(0);
-  });
-
-  it('gives the same pools whatever order the offers come in', () => {
-    const pools = new Map([['x', { entries: [n('p', 0.5)], bound: n('p', 0.5) }]]);
-    const offers = [n('a', 0.6), n('b', 0.7), n('c', 0.8), n('d', 0.9)].map((candidate) => ({ studentId: 'x', candidate }));
-    const forward = repairPools(pools, new Set(['a', 'b', 'c', 'd']), offers, settings).get('x')!.pool;
-    const backward = repairPools(pools, new Set(['a', 'b', 'c', 'd']), [...offers].reverse(), settings).get('x')!.pool;
-    expect(backward).toEqual(forward);
-    expect(ids(forward)).toEqual(['d', 'c', 'b']);
-  });
-
+describe('the pool rules as an owner applies them (applyRepairs, exact mode)', () => {
   it('keeps the public top-K exact through a random stream of moves and deletions (model check)', () => {
     const random = seededRandom(11);
     const K = 3;
@@ -114,8 +78,9 @@ describe('repairPools', () => {
         draw(a);
       }
       const others = new Map([...pools].filter(([x]) => x !== a));
-      const offers = leaving ? [] : [...others.keys()].map((x) => ({ studentId: x, candidate: n(a, sim.get(key(x, a))!) }));
-      for (const [x, outcome] of repairPools(others, new Set([a]), offers, { k: K, capacity, threshold })) {
+      const message: RepairMessage = { partition: 0, subject: a, subjectVersion: step, kind: leaving ? 'left' : 'moved', candidates: [], seeds: [], eventId: `e${step}`, eventTimestamp: 0 };
+      const current = { versionOf: (id: string) => (alive.has(id) ? step : undefined), similarity: (x: string, y: string) => sim.get(key(x, y))! };
+      for (const [x, outcome] of applyRepairs(others, [message], current, { k: K, capacity, threshold, reverseSearch: 'exact' })) {
         pools.set(x, outcome.needsRefill ? poolFromSearch(exactSearch(x), capacity, threshold) : outcome.pool);
       }
       if (leaving) pools.delete(a);
@@ -125,30 +90,6 @@ describe('repairPools', () => {
         expect(publicNeighbors(pools.get(x)!, K)).toEqual(exactTop(x, K));
       }
     }
-  });
-});
-
-describe('refineFreshPools', () => {
-  const settings = { k: 2, capacity: 3, threshold: 0.1 };
-
-  it("puts a student the search missed into a moved student's pool when an offer scored the pair", () => {
-    const fresh = new Map([['a', { entries: [n('b', 0.9), n('c', 0.5), n('d', 0.4)], bound: n('d', 0.4) }]]);
-    const refined = refineFreshPools(fresh, [{ studentId: 'x', candidate: n('a', 0.8) }], new Set(), settings).get('a')!;
-    expect(refined).toEqual({ entries: [n('b', 0.9), n('x', 0.8), n('c', 0.5)], bound: n('d', 0.4) });
-  });
-
-  it('leaves a pool alone when the scored student ranks after its bound, or is already in it', () => {
-    const start = { entries: [n('b', 0.9), n('c', 0.5)], bound: n('c', 0.5) };
-    const offers = [{ studentId: 'x', candidate: n('a', 0.3) }, { studentId: 'b', candidate: n('a', 0.9) }];
-    expect(refineFreshPools(new Map([['a', start]]), offers, new Set(), settings).get('a')).toEqual(start);
-  });
-
-  it('never adds a removed student, nor a student to its own pool, nor touches pools that were not searched', () => {
-    const start = { entries: [n('b', 0.9)], bound: null };
-    const offers = [{ studentId: 'gone', candidate: n('a', 0.8) }, { studentId: 'a', candidate: n('a', 1) }, { studentId: 'a', candidate: n('y', 0.7) }];
-    const refined = refineFreshPools(new Map([['a', start]]), offers, new Set(['gone']), settings);
-    expect(refined.get('a')).toEqual(start);
-    expect(refined.has('y')).toBe(false);
   });
 });
 

@@ -24,7 +24,6 @@ import { Neighbor } from '../../src/similarity/graph/neighbor';
 import { NeighborPool, poolFromSearch, publicNeighbors } from '../../src/similarity/graph/neighbor-pool';
 import {
   applyRepairs,
-  coPartitionedAssignment,
   CurrentEmbeddings,
   fenceCheck,
   PartitionOwnership,
@@ -36,6 +35,7 @@ import {
   ReverseSearch,
   takeOwnership,
 } from '../../src/similarity/graph/repair-protocol';
+import { coPartitionedAssignment } from '../../src/kafka/co-partitioning';
 import { cosineSimilarity, exactNeighborsOf } from '../support/oracle';
 import { gaussian, normalize, seededRandom } from '../../workload/synthetic-vectors';
 
@@ -459,11 +459,11 @@ class World {
           ? searchNearest(snapshot, id, Infinity, threshold).map((n) => ({ ...n, version: snapshot.get(n.studentId)!.version }))
           : [];
       const seeds = walk.slice(0, this.settings.seedCount).map((n) => n.studentId);
-      outgoing.push(...repairsForMove({ subject: id, subjectVersion: snapshot.get(id)!.version, walk, seeds }, this.settings.partitions, (s) => this.partitionOf(s)));
+      outgoing.push(...repairsForMove({ subject: id, subjectVersion: snapshot.get(id)!.version, walk, seeds, eventId: latest.find((e) => e.studentId === id)!.eventId, eventTimestamp: 0 }, this.settings.partitions, (s) => this.partitionOf(s)));
     }
     for (const event of removed) {
       ownPools.delete(event.studentId);
-      outgoing.push(...repairsForRemoval({ subject: event.studentId, subjectVersion: event.version ?? 0 }, this.settings.partitions));
+      outgoing.push(...repairsForRemoval({ subject: event.studentId, subjectVersion: event.version ?? 0, eventId: event.eventId, eventTimestamp: 0 }, this.settings.partitions));
     }
     const byPartition = repairsByPartition(outgoing);
     const ownShare = byPartition.get(p.partition) ?? [];

@@ -3,7 +3,6 @@ import { NeighborPool } from '../../src/similarity/graph/neighbor-pool';
 import {
   applyRepairs,
   coalesceRepairs,
-  coPartitionedAssignment,
   CurrentEmbeddings,
   fenceCheck,
   RepairMessage,
@@ -11,10 +10,9 @@ import {
   repairsForMove,
   repairsForRemoval,
   RepairSettings,
-  repairTopicMismatch,
-  repairTopicName,
   takeOwnership,
 } from '../../src/similarity/graph/repair-protocol';
+import { coPartitionedAssignment, repairTopicMismatch, repairTopicName } from '../../src/kafka/co-partitioning';
 
 const n = (studentId: string, similarity: number): Neighbor => ({ studentId, similarity });
 const exact: RepairSettings = { k: 2, capacity: 3, threshold: 0.1, reverseSearch: 'exact' };
@@ -32,6 +30,8 @@ function embeddings(versions: Record<string, number>, similarities: Record<strin
   };
 }
 
+const cause = { eventId: 'e1', eventTimestamp: 1000 };
+
 const moved = (subject: string, subjectVersion: number, extra: Partial<RepairMessage> = {}): RepairMessage => ({
   partition: 0,
   subject,
@@ -39,6 +39,8 @@ const moved = (subject: string, subjectVersion: number, extra: Partial<RepairMes
   kind: 'moved',
   candidates: [],
   seeds: [],
+  eventId: `event-${subject}-${subjectVersion}`,
+  eventTimestamp: 1000,
   ...extra,
 });
 
@@ -50,27 +52,27 @@ describe('repair messages a change sends', () => {
       { studentId: 'c', similarity: 0.8, version: 4 },
       { studentId: 'd', similarity: 0.7, version: 2 },
     ];
-    const messages = repairsForMove({ subject: 'x', subjectVersion: 7, walk, seeds: ['b'] }, 3, partitionOf);
+    const messages = repairsForMove({ subject: 'x', subjectVersion: 7, walk, seeds: ['b'], ...cause }, 3, partitionOf);
     expect(messages.map((m) => m.partition)).toEqual([0, 1, 2]);
     expect(messages.map((m) => m.candidates.map((c) => c.studentId))).toEqual([['b'], [], ['c', 'd']]);
-    expect(messages.every((m) => m.kind === 'moved' && m.subject === 'x' && m.subjectVersion === 7 && m.seeds[0] === 'b')).toBe(true);
+    expect(messages.every((m) => m.kind === 'moved' && m.subject === 'x' && m.subjectVersion === 7 && m.seeds[0] === 'b' && m.eventId === 'e1' && m.eventTimestamp === 1000)).toBe(true);
   });
 
   it('never lists the subject as its own candidate', () => {
-    const messages = repairsForMove({ subject: 'x', subjectVersion: 1, walk: [{ studentId: 'x', similarity: 1, version: 1 }] }, 1, () => 0);
+    const messages = repairsForMove({ subject: 'x', subjectVersion: 1, walk: [{ studentId: 'x', similarity: 1, version: 1 }], ...cause }, 1, () => 0);
     expect(messages[0].candidates).toEqual([]);
   });
 
   it('a removal is announced once to every partition, without candidates', () => {
-    const messages = repairsForRemoval({ subject: 'x', subjectVersion: 3 }, 2);
+    const messages = repairsForRemoval({ subject: 'x', subjectVersion: 3, ...cause }, 2);
     expect(messages).toEqual([
-      { partition: 0, subject: 'x', subjectVersion: 3, kind: 'left', candidates: [], seeds: [] },
-      { partition: 1, subject: 'x', subjectVersion: 3, kind: 'left', candidates: [], seeds: [] },
+      { partition: 0, subject: 'x', subjectVersion: 3, kind: 'left', candidates: [], seeds: [], ...cause },
+      { partition: 1, subject: 'x', subjectVersion: 3, kind: 'left', candidates: [], seeds: [], ...cause },
     ]);
   });
 
   it('groups messages by destination partition', () => {
-    const grouped = repairsByPartition([...repairsForRemoval({ subject: 'x', subjectVersion: 1 }, 2), ...repairsForRemoval({ subject: 'y', subjectVersion: 1 }, 2)]);
+    const grouped = repairsByPartition([...repairsForRemoval({ subject: 'x', subjectVersion: 1, ...cause }, 2), ...repairsForRemoval({ subject: 'y', subjectVersion: 1, ...cause }, 2)]);
     expect([...grouped.keys()]).toEqual([0, 1]);
     expect(grouped.get(1)!.map((m) => m.subject)).toEqual(['x', 'y']);
   });

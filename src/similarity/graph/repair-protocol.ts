@@ -58,24 +58,16 @@ export interface RepairMessage {
   candidates: WalkCandidate[];
   /** Index mode: the subject's nearest few; this partition's pools that hold one of them are offered the subject. */
   seeds: string[];
+  /** The event that caused the change: written as the last event of the lists the message changes. */
+  eventId: string;
+  /** That event's record timestamp (ms since the epoch): how long the change took to settle is measured from it. */
+  eventTimestamp: number;
 }
 
-/** The name of the internal repair topic next to an input topic. */
-export function repairTopicName(inputTopic: string): string {
-  return `${inputTopic}.repairs`;
-}
-
-/**
- * Why the repair topic cannot be used, or null when it can. Partition p of the repair topic must
- * reach the owner of partition p of the input topic, so both need the same partition count; a
- * service that started anyway would send repairs to workers that do not own the pools.
- */
-export function repairTopicMismatch(input: { topic: string; partitionCount: number }, repairs: { topic: string; partitionCount: number } | undefined): string | null {
-  if (!repairs) return `repair topic ${repairTopicName(input.topic)} does not exist`;
-  if (repairs.partitionCount !== input.partitionCount) {
-    return `repair topic ${repairs.topic} has ${repairs.partitionCount} partitions, input topic ${input.topic} has ${input.partitionCount}: they must be equal`;
-  }
-  return null;
+/** The event a change came from, carried by every message it causes. */
+export interface RepairCause {
+  eventId: string;
+  eventTimestamp: number;
 }
 
 /**
@@ -85,7 +77,7 @@ export function repairTopicMismatch(input: { topic: string; partitionCount: numb
  * a bound the sender read, because that bound may be lowered by a refill the sender cannot see.
  */
 export function repairsForMove(
-  move: { subject: string; subjectVersion: number; walk?: readonly WalkCandidate[]; seeds?: readonly string[] },
+  move: { subject: string; subjectVersion: number; walk?: readonly WalkCandidate[]; seeds?: readonly string[] } & RepairCause,
   partitionCount: number,
   partitionOf: (studentId: string) => number,
 ): RepairMessage[] {
@@ -103,12 +95,15 @@ export function repairsForMove(
     kind: 'moved' as const,
     candidates: candidatesByPartition.get(partition) ?? [],
     seeds: [...(move.seeds ?? [])],
+    eventId: move.eventId,
+    eventTimestamp: move.eventTimestamp,
   }));
 }
 
 /** What the owner of a student that left sends: one message per partition; holders drop it. */
-export function repairsForRemoval(removal: { subject: string; subjectVersion: number }, partitionCount: number): RepairMessage[] {
-  return partitions(partitionCount).map((partition) => ({ partition, subject: removal.subject, subjectVersion: removal.subjectVersion, kind: 'left' as const, candidates: [], seeds: [] }));
+export function repairsForRemoval(removal: { subject: string; subjectVersion: number } & RepairCause, partitionCount: number): RepairMessage[] {
+  const { subject, subjectVersion, eventId, eventTimestamp } = removal;
+  return partitions(partitionCount).map((partition) => ({ partition, subject, subjectVersion, kind: 'left' as const, candidates: [], seeds: [], eventId, eventTimestamp }));
 }
 
 /** The messages by destination partition, so a batch produces one record per partition. */
@@ -210,54 +205,6 @@ export function applyRepairs(
       return [owner, { pool, needsRefill: current.versionOf(owner) !== undefined && !poolYieldsTopK(pool, settings.k) }];
     }),
   );
-}
-
-/**
- * kafkajs-style group assignment for a consumer of several co-partitioned topics: partition p of
- * every topic goes to the same member, so the worker that owns a student's events also receives
- * the repairs for that student's pool. (kafkajs's round-robin assigner deals each topic's
- * partitions out separately and would split them.) Balanced: every member gets floor(P/m) or
- * ceil(P/m) partitions; sticky: a partition stays with its `previous` owner when the quota
- * allows, so a rebalance moves as few pools' writers as it can. Members in id order.
- */
-export function coPartitionedAssignment(
-  memberIds: readonly string[],
-  topics: readonly { topic: string; partitionCount: number }[],
-  previous: ReadonlyMap<number, string> = new Map(),
-): Map<string, Map<string, number[]>> {
-  if (topics.length === 0) return new Map(memberIds.map((m) => [m, new Map()]));
-  const partitionCount = topics[0].partitionCount;
-  const uneven = topics.find((t) => t.partitionCount !== partitionCount);
-  if (uneven) throw new Error(`co-partitioned topics must have equal partition counts: ${topics.map((t) => `${t.topic} has ${t.partitionCount}`).join(', ')}`);
-  const members = [...new Set(memberIds)].sort();
-  const owned = new Map<string, number[]>(members.map((m) => [m, []]));
-  if (members.length === 0) return new Map();
-  const base = Math.floor(partitionCount / members.length);
-  let extras = partitionCount % members.length;
-  const unassigned = new Set(partitions(partitionCount));
-  const keep = (partition: number, member: string) => {
-    owned.get(member)!.push(partition);
-    unassigned.delete(partition);
-  };
-  for (const partition of partitions(partitionCount)) {
-    const member = previous.get(partition);
-    if (member !== undefined && owned.has(member) && owned.get(member)!.length < base) keep(partition, member);
-  }
-  for (const partition of [...unassigned]) {
-    const member = previous.get(partition);
-    if (member !== undefined && owned.has(member) && owned.get(member)!.length === base && extras > 0) {
-      keep(partition, member);
-      extras--;
-    }
-  }
-  for (const partition of [...unassigned]) {
-    const member = members
-      .filter((m) => owned.get(m)!.length < base || (owned.get(m)!.length === base && extras > 0))
-      .sort((x, y) => owned.get(x)!.length - owned.get(y)!.length || (x < y ? -1 : 1))[0];
-    if (owned.get(member)!.length === base) extras--;
-    keep(partition, member);
-  }
-  return new Map(members.map((m) => [m, new Map(topics.map((t) => [t.topic, [...owned.get(m)!].sort((x, y) => x - y)]))]));
 }
 
 /** A row of the owners table: who took the partition last, and the epoch that take gave it. */

@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { PartitionOwnership as OwnerRow } from './graph/repair-protocol';
+
+interface OwnerRecord {
+  partition: number;
+  epoch: string;
+  member_id: string;
+}
+
+/** The graph's SQL on graph_partition_owners: who writes each partition's lists, and since which take. */
+@Injectable()
+export class PartitionOwnerRepository {
+  /** Takes the partition for `memberId`: the next epoch (1 for a partition nobody took yet), whoever held it. */
+  async take(db: EntityManager, partition: number, memberId: string): Promise<number> {
+    const [row]: { epoch: string }[] = await db.query(
+      `INSERT INTO graph_partition_owners AS o (partition, epoch, member_id, taken_at) VALUES ($1, 1, $2, now())
+       ON CONFLICT (partition) DO UPDATE SET epoch = o.epoch + 1, member_id = EXCLUDED.member_id, taken_at = now()
+       RETURNING epoch`,
+      [partition, memberId],
+    );
+    return Number(row.epoch);
+  }
+
+  /** The partition's owner row, locked until the transaction ends (a take-over waits for it); undefined when nobody took it. */
+  async lockForWrite(db: EntityManager, partition: number): Promise<OwnerRow | undefined> {
+    const rows: OwnerRecord[] = await db.query('SELECT partition, epoch, member_id FROM graph_partition_owners WHERE partition = $1 FOR UPDATE', [partition]);
+    return rows.map(toOwnerRow)[0];
+  }
+
+  /**
+   * Locks every partition's owner row, in partition order: the partitions' write transactions
+   * wait until this transaction ends, and nobody is fenced (the epochs do not move).
+   */
+  async lockAll(db: EntityManager): Promise<void> {
+    await db.query('SELECT partition FROM graph_partition_owners ORDER BY partition FOR UPDATE');
+  }
+}
+
+function toOwnerRow(row: OwnerRecord): OwnerRow {
+  return { partition: Number(row.partition), epoch: Number(row.epoch), memberId: row.member_id };
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { EntityManager } from 'typeorm';
+import { TransactionRunner } from '../database/transaction-runner';
+import { PartitionAssignment } from '../kafka/partition-assignment';
+import { WorkerMetrics } from '../metrics/worker-metrics';
+import { FencedError } from './fenced-error';
+import { fenceCheck, PartitionOwnership as OwnerRow } from './graph/repair-protocol';
+import { PartitionOwnerRepository } from './partition-owner.repository';
+
+/**
+ * The partitions this worker writes, and the fence every graph transaction passes first. On each
+ * group join it takes every assigned partition (a new epoch each time, also for one it held
+ * before: its own older transactions may have read pools another owner has since rewritten), one
+ * transaction per partition, before the transport hands it any batch of the new assignment.
+ */
+@Injectable()
+export class PartitionOwnership {
+  private readonly held = new Map<number, OwnerRow>();
+
+  constructor(
+    assignment: PartitionAssignment,
+    private readonly transactions: TransactionRunner,
+    private readonly owners: PartitionOwnerRepository,
+    private readonly metrics: WorkerMetrics,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext(PartitionOwnership.name);
+    assignment.onAssigned(({ memberId, partitions }) => this.takeAll(memberId, partitions));
+  }
+
+  /** Takes the given partitions for `memberId` and forgets every other one. */
+  async takeAll(memberId: string, partitions: readonly number[]): Promise<void> {
+    for (const partition of [...this.held.keys()]) if (!partitions.includes(partition)) this.held.delete(partition);
+    for (const partition of partitions) {
+      this.held.delete(partition);
+      const epoch = await this.transactions.run((db) => this.owners.take(db, partition, memberId));
+      this.held.set(partition, { partition, epoch, memberId });
+      this.logger.info({ partition, epoch, memberId }, 'partition taken');
+    }
+  }
+
+  /** The take this worker holds of the partition, if any. */
+  heldOf(partition: number): OwnerRow | undefined {
+    return this.held.get(partition);
+  }
+
+  /**
+   * First thing in a graph write transaction of the partition: locks its owner row until the
+   * transaction ends and throws FencedError unless this worker's take is still the latest.
+   */
+  async fence(db: EntityManager, partition: number): Promise<void> {
+    const held = this.held.get(partition);
+    if (!held) throw new FencedError(partition, 'this worker has not taken it');
+    const waitStarted = performance.now();
+    const stored = await this.owners.lockForWrite(db, partition);
+    this.metrics.ownerLockWait.observe((performance.now() - waitStarted) / 1000);
+    const check = fenceCheck(held, stored);
+    if (!check.ok) {
+      this.metrics.fenced.inc();
+      throw new FencedError(partition, check.reason);
+    }
+  }
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { EmbeddingRepository, NearestWalk, NeighborSearch } from '../../src/similarity/embedding.repository';
+import { FencedError } from '../../src/similarity/fenced-error';
+import { PartitionOwnership } from '../../src/similarity/partition-ownership';
+import { graphViolations, INDEX_MODE_RECALL_FLOOR, judgeApproximateGraph } from '../support/graph-check';
+import { graphServiceModule } from '../support/graph-service';
+import { TestEnvironment } from '../support/harness';
+import { waitFor } from '../support/wait-for';
+import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
+
+const upsert = (studentId: string, version: number) => ({ studentId, eventId: randomUUID(), version, op: 'upsert' as const });
+const remove = (studentId: string, version: number) => ({ studentId, eventId: randomUUID(), version, op: 'delete' as const });
+
+/**
+ * The write path of one writer per list, on the real SQL: each partition's event batches write
+ * only that partition's lists and announce every change as repair messages; each partition's
+ * repair batches judge them against its own pools. The repair topic is stood in for by
+ * CapturedRepairs; every produced repair is fed back to its partition's owner before the graph
+ * is judged by the tests' brute force.
+ */
+describe('one writer per list: events on their partition, repairs judged by the pools\' owner', () => {
+  const K = 4;
+  const THRESHOLD = 0.1;
+  const env = new TestEnvironment({ CANDIDATE_SEARCH: 'exact', MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '2', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: '8' });
+
+  beforeAll(() => env.setUp(1));
+  afterAll(() => env.tearDown());
+
+  it('exact mode over three partitions: every list is the brute-force top-K after arrivals, moves and departures', async () => {
+    const graph = await graphServiceModule(env, undefined, 3);
+    try {
+      const random = seededRandom(5);
+      const vectors = new Map<string, number[]>();
+      clusteredVectors(random, 90, 8, 5, 0.4).forEach((vector, i) => vectors.set(`s-${String(i).padStart(2, '0')}`, vector));
+      await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+      await graph.applyAndSettle([...vectors.keys()].map((id) => upsert(id, 1)));
+      expect(new Set([...vectors.keys()].map(graph.partitionOf)).size).toBe(3);
+      expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+
+      const ids = [...vectors.keys()];
+      const movers = ids.filter((_, i) => i % 7 === 0);
+      for (const id of movers) vectors.set(id, vectors.get(ids[(ids.indexOf(id) + 45) % ids.length])!.map((x) => x + 0.05 * (random() - 0.5)));
+      await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
+      const leaving = ids.filter((_, i) => i % 11 === 3);
+      for (const id of leaving) vectors.delete(id);
+      await graph.applyAndSettle([...movers.map((id) => upsert(id, 2)), ...leaving.map((id) => remove(id, 2))]);
+
+      expect(graph.repairs.produced).toBeGreaterThan(0);
+      expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+    } finally {
+      await graph.module.close();
+    }
+  });
+
+  it('a repair message delivered again changes nothing (judged from the current vectors)', async () => {
+    const graph = await graphServiceModule(env, undefined, 3);
+    try {
+      const student = 's-10';
+      await env.writeEmbeddings([{ studentId: student, vector: [1, 0, 0, 0, 0, 0, 0, 0.5], version: 7 }]);
+      await graph.service.applyEvents(graph.partitionOf(student), [upsert(student, 7)]);
+      const produced = [0, 1, 2].map((p) => graph.repairs.take(p));
+      for (const [p, messages] of produced.entries()) await graph.service.applyRepairs(p, messages);
+      const settled = await env.storedGraph();
+      for (const [p, messages] of produced.entries()) {
+        const again = await graph.service.applyRepairs(p, messages);
+        expect(again.listsWritten).toBe(0);
+      }
+      expect(await env.storedGraph()).toEqual(settled);
+    } finally {
+      await graph.module.close();
+    }
+  });
+
+  it('a worker whose partition another member took since writes nothing: FencedError, and the new owner writes', async () => {
+    const graph = await graphServiceModule(env, undefined, 3);
+    const other = await graphServiceModule(env, undefined, 3);
+    try {
+      const student = 's-20';
+      const partition = graph.partitionOf(student);
+      await env.writeEmbeddings([{ studentId: student, vector: [0, 1, 0, 0, 0, 0, 0, 0.3], version: 9 }]);
+      // `other` took every partition after `graph` did: `graph` is fenced.
+      await expect(graph.service.applyEvents(partition, [upsert(student, 9)])).rejects.toBeInstanceOf(FencedError);
+      expect(graph.repairs.produced).toBe(0);
+      await other.service.applyEvents(partition, [upsert(student, 9)]);
+      expect(other.repairs.produced).toBe(3);
+    } finally {
+      await graph.module.close();
+      await other.module.close();
+    }
+  });
+});
+
+describe('index mode over three partitions: walks and seeds travel in the messages, the owners judge them', () => {
+  const K = 4;
+  const THRESHOLD = 0.1;
+  const env = new TestEnvironment({ CANDIDATE_SEARCH: 'index', MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '2', REVERSE_CANDIDATES: '20', REVERSE_SEEDS: '2', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: '8' });
+
+  beforeAll(() => env.setUp(1));
+  afterAll(() => env.tearDown());
+
+  it('after arrivals, moves and departures no list breaks an invariant and recall holds its floor', async () => {
+    const graph = await graphServiceModule(env, undefined, 3);
+    try {
+      const random = seededRandom(9);
+      const vectors = new Map<string, number[]>();
+      clusteredVectors(random, 120, 8, 6, 0.4).forEach((vector, i) => vectors.set(`s-${String(i).padStart(3, '0')}`, vector));
+      await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+      await graph.applyAndSettle([...vectors.keys()].map((id) => upsert(id, 1)));
+
+      const ids = [...vectors.keys()];
+      const movers = ids.filter((_, i) => i % 5 === 0);
+      for (const id of movers) vectors.set(id, vectors.get(ids[(ids.indexOf(id) + 61) % ids.length])!.map((x) => x + 0.05 * (random() - 0.5)));
+      await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
+      const leaving = ids.filter((_, i) => i % 13 === 4);
+      for (const id of leaving) vectors.delete(id);
+      await graph.applyAndSettle([...movers.map((id) => upsert(id, 2)), ...leaving.map((id) => remove(id, 2))]);
+
+      const { problems, recall } = await judgeApproximateGraph(env, vectors, K, THRESHOLD);
+      expect(problems).toEqual([]);
+      expect(recall).toBeGreaterThanOrEqual(INDEX_MODE_RECALL_FLOOR);
+    } finally {
+      await graph.module.close();
+    }
+  });
+});
+
+/** Index-mode refills of the pools in `gated` wait for `release` once `armed`: a repair transaction held open mid-refill. */
+const refillGate = { gated: new Set<string>(), armed: false, reached: false, release: () => undefined as void, opened: Promise.resolve() };
+
+@Injectable()
+class RepositoryWithRefillGate extends EmbeddingRepository {
+  override async walk(db: EntityManager, studentIds: string[], search: NeighborSearch): Promise<Map<string, NearestWalk>> {
+    const found = await super.walk(db, studentIds, search);
+    if (refillGate.armed && studentIds.some((id) => refillGate.gated.has(id))) {
+      refillGate.armed = false;
+      refillGate.reached = true;
+      await refillGate.opened;
+    }
+    return found;
+  }
+}
+
+/**
+ * The race the model check plays on purpose (repair-protocol.model.spec.ts, "a refill that lowers
+ * a bound"), on the real SQL: Y's owner refills Y's pool (its members left) in a repair
+ * transaction that reads X where X was; X moves into the room the refill makes, and X's owner
+ * commits and announces while that transaction is still open. X's announcement carries Y
+ * unfiltered (a sender reading Y's bound would see the old, higher one and drop it), and Y's
+ * owner judges it after the refill commits: X enters Y's list.
+ */
+describe('index mode: a refill that lowers a bound while a moved student is being announced', () => {
+  const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
+  const env = new TestEnvironment({ CANDIDATE_SEARCH: 'index', MAX_NEIGHBORS: '3', NEIGHBOR_RESERVE: '2', REVERSE_CANDIDATES: '10', REVERSE_SEEDS: '0', DENSE_REVERSE_SEEDS: '0', SIMILARITY_THRESHOLD: '-1', EMBEDDING_DIM: '2' });
+
+  beforeAll(() => env.setUp(1));
+  afterAll(() => env.tearDown());
+
+  it('X reaches the list of Y that the refill made room in', async () => {
+    const graph = await graphServiceModule(env, RepositoryWithRefillGate, 2);
+    try {
+      const y = 'y';
+      const others = Array.from({ length: 40 }, (_, i) => `o${i}`).filter((id) => graph.partitionOf(id) !== graph.partitionOf(y));
+      const [x, ...leaving] = others.slice(0, 4);
+      const vectors = new Map<string, number[]>([
+        [y, at(0)],
+        [leaving[0], at(0.5)],
+        [leaving[1], at(1)],
+        [leaving[2], at(1.5)],
+        ['a4', at(2)],
+        ['a5', at(2.5)],
+        ['c1', at(20)],
+        ['c2', at(25)],
+        ['c3', at(30)],
+        [x, at(90)],
+      ]);
+      await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+      await graph.applyAndSettle([...vectors.keys()].map((id) => upsert(id, 1)));
+      expect((await env.storedGraph()).get(y)!.map((n) => n.studentId)).toEqual(leaving);
+
+      // The departures: their owner applies them and announces them to Y's partition.
+      await env.db.query('DELETE FROM student_embeddings WHERE student_id = ANY($1::text[])', [leaving]);
+      for (const id of leaving) vectors.delete(id);
+      await graph.service.applyEvents(graph.partitionOf(x), leaving.map((id) => remove(id, 1)));
+      await graph.service.applyRepairs(graph.partitionOf(x), graph.repairs.take(graph.partitionOf(x)));
+
+      // Y's owner judges them; Y's pool is short and its refill is held open after its search.
+      let release!: () => void;
+      refillGate.opened = new Promise<void>((resolve) => (release = resolve));
+      refillGate.gated = new Set([y]);
+      refillGate.reached = false;
+      refillGate.armed = true;
+      const departuresJudged = graph.service.applyRepairs(graph.partitionOf(y), graph.repairs.take(graph.partitionOf(y)));
+      await waitFor(async () => refillGate.reached, "Y's refill searched, its transaction still open");
+
+      // X moves into the room the refill makes (inside its new bound, outside the old one);
+      // X's owner commits and announces while Y's refill is uncommitted.
+      vectors.set(x, at(15));
+      await env.writeEmbeddings([{ studentId: x, vector: vectors.get(x)!, version: 2 }]);
+      await graph.service.applyEvents(graph.partitionOf(x), [upsert(x, 2)]);
+      release();
+      await departuresJudged;
+
+      await graph.settleRepairs();
+      expect((await env.storedGraph()).get(y)!.map((n) => n.studentId)).toEqual(['a4', 'a5', x]);
+      expect(await graphViolations(env, vectors, 3, -1)).toEqual([]);
+    } finally {
+      await graph.module.close();
+    }
+  });
+});
