@@ -24,14 +24,32 @@ export class PartitionAssignment {
     const assignment = { memberId, partitions: [...partitions].sort((x, y) => x - y), partitionCount };
     this.current = assignment;
     const previous = this.taking.catch(() => undefined);
-    this.taking = previous.then(async () => {
-      for (const listener of this.listeners) await listener(assignment);
-    });
+    this.taking = this.observed(previous.then(() => this.runListeners(assignment)));
   }
 
-  /** Resolves once the listeners of the latest join have run; rejects if one failed (the batch is then retried). */
-  settled(): Promise<void> {
-    return this.taking;
+  /**
+   * Resolves once the listeners of the latest join have run. When they failed (the database was
+   * away during the take-over), the first caller runs them again for the latest assignment, and
+   * rejects only if that fails too (the batch is then redelivered).
+   */
+  async settled(): Promise<void> {
+    const taking = this.taking;
+    try {
+      await taking;
+    } catch {
+      if (this.taking === taking && this.current) this.taking = this.observed(this.runListeners(this.current));
+      await this.taking;
+    }
+  }
+
+  private async runListeners(assignment: { memberId: string; partitions: number[]; partitionCount: number }): Promise<void> {
+    for (const listener of this.listeners) await listener(assignment);
+  }
+
+  /** A take-over may fail with no batch waiting on it (e.g. during shutdown): that is not an unhandled rejection. */
+  private observed(taking: Promise<void>): Promise<void> {
+    taking.catch(() => undefined);
+    return taking;
   }
 
   /** The latest assignment, or null before the first join. */

@@ -34,7 +34,10 @@ export class PartitionOwnership {
     for (const partition of [...this.held.keys()]) if (!partitions.includes(partition)) this.held.delete(partition);
     for (const partition of partitions) {
       this.held.delete(partition);
-      const epoch = await this.transactions.run((db) => this.owners.take(db, partition, memberId));
+      const epoch = await this.transactions.run((db) => this.owners.take(db, partition, memberId)).catch((error: Error) => {
+        this.logger.warn({ partition, memberId, err: error }, 'taking the partition failed: the next batch tries again');
+        throw error;
+      });
       this.held.set(partition, { partition, epoch, memberId });
       this.logger.info({ partition, epoch, memberId }, 'partition taken');
     }
