@@ -29,6 +29,16 @@ describe('what the repository deploys', () => {
     expect(compose).not.toMatch(/:latest/);
   });
 
+  it('creates in docker compose the topics the worker waits for, the repair topic with the event topic\'s partition count', () => {
+    const compose = read('docker-compose.yml');
+    const topics = /for topic in ([^;]+); do/.exec(compose)?.[1].trim().split(/\s+/);
+    const partitions = /--create --if-not-exists --topic "\$\$topic" --partitions (\d+)/.exec(compose)?.[1];
+    const events = /STUDENT_EMBEDDING_TOPIC=(\S+)/.exec(read('.env.example'))![1];
+    expect(topics).toEqual([events, `${events}.repairs`, `${events}.dlq`]);
+    expect(partitions).toBeDefined();
+    expect(compose).toMatch(/topics: \{ condition: service_completed_successfully \}/);
+  });
+
   it('spaces checkpoints the same way in docker compose and the local services (full-page images dominated WAL)', () => {
     const setting = (text: string, name: string) => new RegExp(`${name}=(?:\\$\\{[A-Z_]+:-)?([0-9a-z]+)`).exec(text)?.[1];
     const compose = read('docker-compose.yml');
