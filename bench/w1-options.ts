@@ -39,12 +39,13 @@ export function parseW1Options(argv: string[]) {
     .option('--no-capped-run', 'skip the capped runs (1, 2, 3 workers, each in its own CPU quota)')
     .option('--only-capped', 'build the initial graph, then only the capped runs and the skew run (no stream, latency, baseline, floor)')
     .option('--capped-events <n>', 'events replayed by each capped run', positiveInteger, 3000)
+    .option('--capped-workers <list>', 'worker counts of the capped runs, comma-separated', (v) => v.split(',').map(positiveInteger), [1, 2, 3])
     .option('--worker-quota <cores>', 'CPU quota of each capped worker, in cores (cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us)', positiveFraction, 0.15)
     .option('--capped-partitions <n>', 'partitions of the topics of the capped runs', positiveInteger, 6)
     .option('--skew-partitions <n>', 'partitions of the skew run (0: none)', (v) => (v === '0' ? 0 : positiveInteger(v)), 12)
     .parse(argv);
   type Parsed = { students: number; events: number; vectors?: string; topics?: number; seed: number; out: string; latencyEvents?: number; latencyRate: number };
-  type Capped = { cappedRun: boolean; onlyCapped?: boolean; cappedEvents: number; workerQuota: number; cappedPartitions: number; skewPartitions: number };
+  type Capped = { cappedRun: boolean; onlyCapped?: boolean; cappedWorkers: number[]; cappedEvents: number; workerQuota: number; cappedPartitions: number; skewPartitions: number };
   const o = program.opts<Parsed & Capped & { twoWorkerRun: boolean; qualitySample?: number; serviceCommit?: string; dropDb?: boolean }>();
   const small = o.students <= SMALL_RUN;
   const latencyEvents = o.latencyEvents ?? (small ? 1000 : 2000);
@@ -62,6 +63,6 @@ export function parseW1Options(argv: string[]) {
     dropDb: !!o.dropDb,
     serviceCommit: o.serviceCommit ?? null,
     onlyCapped: !!o.onlyCapped,
-    capped: o.cappedRun || o.onlyCapped ? { workerCounts: [1, 2, 3], quotaCores: o.workerQuota, partitions: o.cappedPartitions, skewPartitions: o.skewPartitions, events: o.cappedEvents } : null,
+    capped: o.cappedRun || o.onlyCapped ? { workerCounts: o.cappedWorkers, quotaCores: o.workerQuota, partitions: o.cappedPartitions, skewPartitions: o.skewPartitions, events: o.cappedEvents } : null,
   };
 }

@@ -83,8 +83,10 @@ export class WorkerProcess {
   static async start(buildDir: string, env: NodeJS.ProcessEnv, port: number): Promise<WorkerProcess> {
     const logFile = path.join(os.tmpdir(), `similarity-bench-worker-${port}.log`);
     const log = fs.openSync(logFile, 'w');
-    // The same node flags as `npm start` and the image (the heap cap), so the RSS measured is the deployed one.
-    const child = spawn('node', [...PRODUCTION_NODE_FLAGS, path.join(buildDir, 'src', 'main.js')], { cwd: REPO, env, stdio: ['ignore', log, log] });
+    // The same node flags as `npm start` and the image (the heap cap), so the RSS measured is the
+    // deployed one; BENCH_WORKER_NODE_FLAGS adds some (e.g. --cpu-prof --cpu-prof-dir=DIR to profile).
+    const extraFlags = (process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn('node', [...PRODUCTION_NODE_FLAGS, ...extraFlags, path.join(buildDir, 'src', 'main.js')], { cwd: REPO, env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const worker = new WorkerProcess(child, port, logFile);
     await worker.waitUntilLive();

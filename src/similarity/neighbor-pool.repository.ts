@@ -12,6 +12,15 @@ interface PoolRow {
   entries: [string[] | null, number[] | null] | null;
 }
 
+/** A pool owner and a student that may be offered to its pool. */
+export interface OwnerAndSubject {
+  owner: string;
+  subject: string;
+}
+
+/** The pre-filters against pool bounds keep a little more than the pool rules would take: a superset is harmless, a float rounding that drops an entrant is not. */
+const ENTRY_MARGIN = 1e-9;
+
 const POOL_COLUMNS = `p.student_id, p.bound_id, p.bound_similarity,
   (SELECT json_build_array(array_agg(e.member), array_agg(e.similarity)) FROM student_pool_entries e WHERE e.owner = p.student_id) AS entries`;
 
@@ -38,24 +47,46 @@ export class NeighborPoolRepository {
     return rows.map((r) => r.owner);
   }
 
+  /** Who holds whom, for the given members: one row per pool entry. */
+  async holdingsOf(db: EntityManager, memberIds: string[]): Promise<{ owner: string; member: string }[]> {
+    if (memberIds.length === 0) return [];
+    return db.query('SELECT owner, member FROM student_pool_entries WHERE member = ANY($1::text[])', [memberIds]);
+  }
+
   /**
    * Exact mode: for each subject, every pool (but its own) that the subject's CURRENT vector may
-   * enter by the pool's CURRENT bound (or the threshold, for a complete pool), with their
-   * similarity. One pass over all pools for the whole batch; read by the pools' owner in its
-   * write transaction, so no bound can move between this read and the judgement.
+   * enter by the pool's CURRENT bound (or the threshold, for a complete pool). One pass over all
+   * pools for the whole batch; read by the pools' owner in its write transaction, so no bound can
+   * move between this read and the judgement.
    */
-  async poolsSubjectsMayEnter(db: EntityManager, subjectIds: string[], threshold: number): Promise<{ owner: string; subject: string; similarity: number }[]> {
+  async poolsSubjectsMayEnter(db: EntityManager, subjectIds: string[], threshold: number): Promise<OwnerAndSubject[]> {
     if (subjectIds.length === 0) return [];
-    const rows: { owner: string; subject: string; similarity: number }[] = await db.query(
-      `SELECT p.student_id AS owner, q.student_id AS subject, 1 - (e.vec <=> q.vec) AS similarity
+    return db.query(
+      `SELECT p.student_id AS owner, q.student_id AS subject
          FROM student_neighbor_pools p
          JOIN student_embeddings e ON e.student_id = p.student_id
          CROSS JOIN (SELECT student_id, vec FROM student_embeddings WHERE student_id = ANY($1::text[])) q
         WHERE p.student_id <> q.student_id
-          AND (e.vec <=> q.vec) <= 1 - greatest($2::float8, coalesce(p.bound_similarity, $2::float8))`,
+          AND 1 - (e.vec <=> q.vec) >= greatest($2::float8, coalesce(p.bound_similarity, $2::float8)) - ${ENTRY_MARGIN}`,
       [subjectIds, threshold],
     );
-    return rows.map((r) => ({ owner: r.owner, subject: r.subject, similarity: Number(r.similarity) }));
+  }
+
+  /**
+   * Index mode: of the given (pool owner, subject) offers, those where the subject's CURRENT
+   * vector may enter the pool by its CURRENT bound; read, like the exact scan, by the pools' owner.
+   */
+  async offersThatMayEnter(db: EntityManager, offers: OwnerAndSubject[], threshold: number): Promise<OwnerAndSubject[]> {
+    if (offers.length === 0) return [];
+    return db.query(
+      `SELECT o.owner, o.subject
+         FROM unnest($1::text[], $2::text[]) AS o(owner, subject)
+         JOIN student_neighbor_pools p ON p.student_id = o.owner
+         JOIN student_embeddings e ON e.student_id = o.owner
+         JOIN student_embeddings q ON q.student_id = o.subject
+        WHERE 1 - (e.vec <=> q.vec) >= greatest($3::float8, coalesce(p.bound_similarity, $3::float8)) - ${ENTRY_MARGIN}`,
+      [offers.map((o) => o.owner), offers.map((o) => o.subject), threshold],
+    );
   }
 
   /**

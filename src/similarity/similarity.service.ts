@@ -16,7 +16,7 @@ import { RepairedPool } from './graph/repair-pools';
 import { causeOfListChange, currentEmbeddings, similaritiesNeeded } from './graph/repair-judging';
 import { applyRepairs, coalesceRepairs, CurrentEmbeddings, RepairMessage, repairsByPartition, RepairSettings, repairsForMove, repairsForRemoval, WalkCandidate } from './graph/repair-protocol';
 import { reverseSeedCount } from './graph/reverse-seeds';
-import { NeighborPoolRepository } from './neighbor-pool.repository';
+import { NeighborPoolRepository, OwnerAndSubject } from './neighbor-pool.repository';
 import { PartitionOwnership } from './partition-ownership';
 import { PoolSearch, PoolSearchRequest } from './pool-search';
 import { Rejection, unusableEmbedding } from './rejections';
@@ -66,10 +66,10 @@ interface OwnSearch {
   seeds: string[];
 }
 
-/** The pools a repair batch judges, as stored, and the similarities the exact scan already computed. */
+/** The pools a repair batch judges, as stored, and which subject each of them is offered beyond its holders. */
 interface PoolsToJudge {
   pools: Map<string, NeighborPool>;
-  scored: { owner: string; subject: string; similarity: number }[];
+  offers: Map<string, Set<string>>;
 }
 
 /**
@@ -245,35 +245,49 @@ export class SimilarityService {
     if (coalesced.length === 0) return { judged: 0, refills: 0, listsWritten: 0 };
     const stored = await this.poolsToJudge(db, partition, coalesced);
     const current = await this.currentVectors(db, stored, coalesced);
-    const judged = applyRepairs(stored.pools, coalesced, current, this.settings);
+    const judged = applyRepairs(stored.pools, coalesced, current, this.settings, stored.offers);
     const { pools, refills } = await this.refill(db, judged);
     const listsWritten = await this.writeRepairedPools(db, stored.pools, pools, coalesced);
     return { judged: judged.size, refills, listsWritten };
   }
 
   /**
-   * This partition's pools the messages concern: the holders of each subject, and in exact mode
-   * every pool whose current bound a subject's current vector beats, in index mode the messages'
-   * candidates and the holders of their seeds. Read here, by the pools' only writer.
+   * This partition's pools the messages concern: the holders of each subject, and the pools a
+   * subject may enter by their current bound among those it is offered to: in exact mode every
+   * pool, in index mode the messages' candidates and the holders of their seeds. Read here, by the
+   * pools' only writer; the pools a subject cannot enter are not loaded (see applyRepairs).
    */
   private async poolsToJudge(db: EntityManager, partition: number, messages: RepairMessage[]): Promise<PoolsToJudge> {
-    const subjects = messages.map((m) => m.subject);
-    const owners = new Set(await this.pools.holdersOf(db, subjects));
-    let scored: PoolsToJudge['scored'] = [];
-    if (this.settings.reverseSearch === 'exact') {
-      scored = await this.pools.poolsSubjectsMayEnter(db, subjects, this.settings.threshold);
-      for (const s of scored) owners.add(s.owner);
-    } else {
-      for (const m of messages) for (const c of m.candidates) owners.add(c.studentId);
-      for (const owner of await this.pools.holdersOf(db, [...new Set(messages.flatMap((m) => m.seeds))])) owners.add(owner);
-    }
     const partitionCount = this.partitionCount();
-    const ours = [...owners].filter((owner) => partitionOfKey(owner, partitionCount) === partition);
-    const oursSet = new Set(ours);
-    return { pools: await this.pools.load(db, ours), scored: scored.filter((s) => oursSet.has(s.owner)) };
+    const isOurs = (owner: string) => partitionOfKey(owner, partitionCount) === partition;
+    const subjects = messages.map((m) => m.subject);
+    const { threshold, reverseSearch } = this.settings;
+    const entering =
+      reverseSearch === 'exact'
+        ? await this.pools.poolsSubjectsMayEnter(db, subjects, threshold)
+        : await this.pools.offersThatMayEnter(db, await this.indexOffers(db, messages, isOurs), threshold);
+    const offers = new Map<string, Set<string>>();
+    for (const { owner, subject } of entering.filter((o) => isOurs(o.owner))) {
+      if (!offers.has(subject)) offers.set(subject, new Set());
+      offers.get(subject)!.add(owner);
+    }
+    const owners = new Set((await this.pools.holdersOf(db, subjects)).filter(isOurs));
+    for (const offered of offers.values()) for (const owner of offered) owners.add(owner);
+    return { pools: await this.pools.load(db, [...owners]), offers };
   }
 
-  /** The versions and the similarities the judgement needs, from the vectors as they are now. */
+  /** Index mode: each subject with this partition's candidates of its walk and holders of its seeds. */
+  private async indexOffers(db: EntityManager, messages: RepairMessage[], isOurs: (owner: string) => boolean): Promise<OwnerAndSubject[]> {
+    const holdings = await this.pools.holdingsOf(db, [...new Set(messages.flatMap((m) => m.seeds))]);
+    const holdersOfSeed = new Map<string, string[]>();
+    for (const { owner, member } of holdings) if (isOurs(owner)) holdersOfSeed.set(member, [...(holdersOfSeed.get(member) ?? []), owner]);
+    return messages.flatMap((m) => {
+      const owners = new Set([...m.candidates.map((c) => c.studentId), ...m.seeds.flatMap((seed) => holdersOfSeed.get(seed) ?? [])]);
+      owners.delete(m.subject);
+      return [...owners].filter(isOurs).map((owner) => ({ owner, subject: m.subject }));
+    });
+  }
+
   /**
    * The versions and the similarities the judgement needs, read so that they agree: each
    * statement of this transaction sees the upstream's latest commits, so a vector written or
@@ -281,7 +295,7 @@ export class SimilarityService {
    */
   private async currentVectors(db: EntityManager, stored: PoolsToJudge, messages: RepairMessage[]): Promise<CurrentEmbeddings> {
     const ids = [...new Set([...stored.pools.keys(), ...messages.map((m) => m.subject)])];
-    const needed = similaritiesNeeded(stored.pools, messages, this.settings.reverseSearch);
+    const needed = similaritiesNeeded(stored.pools, messages, stored.offers);
     for (let attempt = 1; ; attempt++) {
       const states = await this.embeddings.loadStates(db, ids, this.config.vectors.dimension);
       const versions = new Map([...states].filter(([, s]) => s.defect === null).map(([id, s]) => [id, s.version]));

@@ -9,6 +9,7 @@ import { graphServiceModule } from '../support/graph-service';
 import { TestEnvironment } from '../support/harness';
 import { waitFor } from '../support/wait-for';
 import { clusteredVectors, seededRandom } from '../../workload/synthetic-vectors';
+import { atAngle, refillRaceStudents } from '../support/refill-race';
 
 const upsert = (studentId: string, version: number) => ({ studentId, eventId: randomUUID(), version, op: 'upsert' as const });
 const remove = (studentId: string, version: number) => ({ studentId, eventId: randomUUID(), version, op: 'delete' as const });
@@ -151,7 +152,6 @@ class RepositoryWithRefillGate extends EmbeddingRepository {
  * owner judges it after the refill commits: X enters Y's list.
  */
 describe('index mode: a refill that lowers a bound while a moved student is being announced', () => {
-  const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
   const env = new TestEnvironment({ CANDIDATE_SEARCH: 'index', MAX_NEIGHBORS: '3', NEIGHBOR_RESERVE: '2', REVERSE_CANDIDATES: '10', REVERSE_SEEDS: '0', DENSE_REVERSE_SEEDS: '0', SIMILARITY_THRESHOLD: '-1', EMBEDDING_DIM: '2' });
 
   beforeAll(() => env.setUp(1));
@@ -160,21 +160,7 @@ describe('index mode: a refill that lowers a bound while a moved student is bein
   it('X reaches the list of Y that the refill made room in', async () => {
     const graph = await graphServiceModule(env, RepositoryWithRefillGate, 2);
     try {
-      const y = 'y';
-      const others = Array.from({ length: 40 }, (_, i) => `o${i}`).filter((id) => graph.partitionOf(id) !== graph.partitionOf(y));
-      const [x, ...leaving] = others.slice(0, 4);
-      const vectors = new Map<string, number[]>([
-        [y, at(0)],
-        [leaving[0], at(0.5)],
-        [leaving[1], at(1)],
-        [leaving[2], at(1.5)],
-        ['a4', at(2)],
-        ['a5', at(2.5)],
-        ['c1', at(20)],
-        ['c2', at(25)],
-        ['c3', at(30)],
-        [x, at(90)],
-      ]);
+      const { y, x, leaving, vectors } = refillRaceStudents(graph.partitionOf);
       await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
       await graph.applyAndSettle([...vectors.keys()].map((id) => upsert(id, 1)));
       expect((await env.storedGraph()).get(y)!.map((n) => n.studentId)).toEqual(leaving);
@@ -196,7 +182,7 @@ describe('index mode: a refill that lowers a bound while a moved student is bein
 
       // X moves into the room the refill makes (inside its new bound, outside the old one);
       // X's owner commits and announces while Y's refill is uncommitted.
-      vectors.set(x, at(15));
+      vectors.set(x, atAngle(15));
       await env.writeEmbeddings([{ studentId: x, vector: vectors.get(x)!, version: 2 }]);
       await graph.service.applyEvents(graph.partitionOf(x), [upsert(x, 2)]);
       release();

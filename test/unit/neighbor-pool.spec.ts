@@ -3,6 +3,7 @@ import { listChange, NeighborPool, offerToPool, poolChange, poolFromSearch, pool
 import { applyRepairs, RepairMessage } from '../../src/similarity/graph/repair-protocol';
 import { topOf } from '../support/oracle';
 import { seededRandom } from '../../workload/synthetic-vectors';
+import { poolsSubjectsMayEnter } from '../support/entry-scan';
 
 const n = (studentId: string, similarity: number): Neighbor => ({ studentId, similarity });
 const ids = (pool: NeighborPool) => pool.entries.map((e) => e.studentId);
@@ -80,7 +81,8 @@ describe('the pool rules as an owner applies them (applyRepairs, exact mode)', (
       const others = new Map([...pools].filter(([x]) => x !== a));
       const message: RepairMessage = { partition: 0, subject: a, subjectVersion: step, kind: leaving ? 'left' : 'moved', candidates: [], seeds: [], eventId: `e${step}`, eventTimestamp: 0 };
       const current = { versionOf: (id: string) => (alive.has(id) ? step : undefined), similarity: (x: string, y: string) => sim.get(key(x, y))! };
-      for (const [x, outcome] of applyRepairs(others, [message], current, { k: K, capacity, threshold, reverseSearch: 'exact' })) {
+      const offers = poolsSubjectsMayEnter(others, [a], (id) => alive.has(id), (x, y) => sim.get(key(x, y))!, threshold);
+      for (const [x, outcome] of applyRepairs(others, [message], current, { k: K, capacity, threshold }, offers)) {
         pools.set(x, outcome.needsRefill ? poolFromSearch(exactSearch(x), capacity, threshold) : outcome.pool);
       }
       if (leaving) pools.delete(a);

@@ -17,9 +17,10 @@ const message = (subject: string, extra: Partial<RepairMessage> = {}): RepairMes
 const pairs = (found: { owner: string; subject: string }[]) => found.map((p) => `${p.owner}>${p.subject}`).sort();
 
 describe('similaritiesNeeded: the pairs an owner scores before judging', () => {
-  it('exact mode: every pool against every subject, but never a subject against its own pool', () => {
+  it('the offered pools of each subject (the exact scan), but never a subject against its own pool and never a pool not loaded', () => {
     const pools = new Map([['y', pool()], ['x', pool()]]);
-    expect(pairs(similaritiesNeeded(pools, [message('x'), message('z')], 'exact'))).toEqual(['x>z', 'y>x', 'y>z']);
+    const offers = new Map([['x', new Set(['y', 'x'])], ['z', new Set(['x', 'y', 'unloaded'])]]);
+    expect(pairs(similaritiesNeeded(pools, [message('x'), message('z')], offers))).toEqual(['x>z', 'y>x', 'y>z']);
   });
 
   it('index mode: holders of the subject, its candidates and holders of its seeds; no other pool', () => {
@@ -29,7 +30,7 @@ describe('similaritiesNeeded: the pairs an owner scores before judging', () => {
       ['seedHolder', pool(['s', 0.8])],
       ['bystander', pool(['t', 0.8])],
     ]);
-    const found = similaritiesNeeded(pools, [message('x', { candidates: [{ studentId: 'candidate', similarity: 0.5, version: 1 }], seeds: ['s'] })], 'index');
+    const found = similaritiesNeeded(pools, [message('x', { candidates: [{ studentId: 'candidate', similarity: 0.5, version: 1 }], seeds: ['s'] })]);
     expect(pairs(found)).toEqual(['candidate>x', 'holder>x', 'seedHolder>x']);
   });
 
@@ -38,10 +39,10 @@ describe('similaritiesNeeded: the pairs an owner scores before judging', () => {
     // seeded by 'a', so y may judge 'b' although y held neither before the batch.
     const pools = new Map([['y', pool(['q', 0.1])]]);
     const messages = [message('b', { seeds: ['a'] }), message('a', { candidates: [{ studentId: 'y', similarity: 0.9, version: 1 }] })];
-    expect(pairs(similaritiesNeeded(pools, messages, 'index'))).toEqual(['y>a', 'y>b']);
-    const scored = similaritiesNeeded(pools, messages, 'index').map((p) => ({ ...p, similarity: 0.7 }));
+    expect(pairs(similaritiesNeeded(pools, messages))).toEqual(['y>a', 'y>b']);
+    const scored = similaritiesNeeded(pools, messages).map((p) => ({ ...p, similarity: 0.7 }));
     const current = currentEmbeddings(new Map([['y', 1], ['a', 1], ['b', 1], ['q', 1]]), scored);
-    const judged = applyRepairs(pools, messages, current, { k: 1, capacity: 2, threshold: 0, reverseSearch: 'index' });
+    const judged = applyRepairs(pools, messages, current, { k: 1, capacity: 2, threshold: 0 });
     expect(judged.get('y')!.pool.entries.map((n) => n.studentId)).toEqual(['a', 'b']);
   });
 });

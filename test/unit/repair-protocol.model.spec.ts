@@ -24,6 +24,7 @@ import { Neighbor } from '../../src/similarity/graph/neighbor';
 import { NeighborPool, poolFromSearch, publicNeighbors } from '../../src/similarity/graph/neighbor-pool';
 import {
   applyRepairs,
+  coalesceRepairs,
   CurrentEmbeddings,
   fenceCheck,
   PartitionOwnership,
@@ -36,6 +37,8 @@ import {
   takeOwnership,
 } from '../../src/similarity/graph/repair-protocol';
 import { coPartitionedAssignment } from '../../src/kafka/co-partitioning';
+import { poolsSubjectsMayEnter } from '../support/entry-scan';
+import { atAngle, refillRaceStudents } from '../support/refill-race';
 import { cosineSimilarity, exactNeighborsOf } from '../support/oracle';
 import { gaussian, normalize, seededRandom } from '../../workload/synthetic-vectors';
 
@@ -472,12 +475,39 @@ class World {
       versionOf: (id) => snapshot.get(id)?.version,
       similarity: (a, b) => cosineSimilarity(snapshot.get(a)!.vector, snapshot.get(b)!.vector),
     };
-    const repaired = applyRepairs(ownPools, [...p.batch!.repairs, ...ownShare], current, this.repairSettings);
+    const incoming = coalesceRepairs([...p.batch!.repairs, ...ownShare]);
+    const { loaded, offers } = this.poolsToJudge(ownPools, incoming, snapshot);
+    const repaired = applyRepairs(loaded, incoming, current, this.repairSettings, offers);
     const pools = new Map(moved.map((id) => [id, ownPools.get(id)!]));
     for (const [id, { pool, needsRefill }] of repaired) {
       pools.set(id, needsRefill ? poolFromSearch(searchNearest(snapshot, id, capacity, threshold), capacity, threshold) : pool);
     }
     return { pools, deleted: removed.map((e) => e.studentId), outbox: byPartition };
+  }
+
+  /**
+   * What the service loads to judge a batch: the pools that hold a subject, and the pools it is
+   * offered to (exact: all own pools; index: its candidates and its seeds' holders) that it may
+   * enter by their bound at the start of the batch. The rest are left out, as the service does.
+   */
+  private poolsToJudge(ownPools: Map<string, NeighborPool>, messages: RepairMessage[], snapshot: Map<string, Row>): { loaded: Map<string, NeighborPool>; offers: Map<string, Set<string>> } {
+    const offeredTo = (m: RepairMessage): string[] => {
+      if (this.settings.reverseSearch === 'exact') return [...ownPools.keys()];
+      const seeds = new Set(m.seeds);
+      const seedHolders = [...ownPools].filter(([, pool]) => pool.entries.some((e) => seeds.has(e.studentId))).map(([owner]) => owner);
+      return [...m.candidates.map((c) => c.studentId), ...seedHolders];
+    };
+    const offers = new Map<string, Set<string>>();
+    for (const m of messages) {
+      const candidates = new Map([...new Set(offeredTo(m))].filter((owner) => ownPools.has(owner)).map((owner) => [owner, ownPools.get(owner)!]));
+      const entering = poolsSubjectsMayEnter(candidates, [m.subject], (id) => snapshot.has(id), (a, b) => cosineSimilarity(snapshot.get(a)!.vector, snapshot.get(b)!.vector), this.settings.threshold);
+      offers.set(m.subject, entering.get(m.subject) ?? new Set());
+    }
+    const subjects = new Set(messages.map((m) => m.subject));
+    const loaded = new Map(
+      [...ownPools].filter(([owner, pool]) => pool.entries.some((e) => subjects.has(e.studentId)) || [...offers.values()].some((o) => o.has(owner))),
+    );
+    return { loaded, offers };
   }
 
   /** Runs every step still possible, interleaved by `random`, with no more faults or upstream writes. */
@@ -701,30 +731,11 @@ describe('one writer per list, model-checked', () => {
  * of the angle between two students.
  */
 describe('a refill that lowers a bound while a moved student is being sent', () => {
-  const at = (degrees: number) => [Math.cos((degrees * Math.PI) / 180), Math.sin((degrees * Math.PI) / 180)];
-
   function world(): { world: World; x: string; leaving: string[] } {
     const settings: WorldSettings = { students: 10, dims: 2, partitions: 2, workers: 1, k: 3, reserve: 2, threshold: -1, reverseSearch: 'index', seedCount: 0 };
-    const probe = new World(settings, new Map([['y', at(0)]]));
-    // X and the students that leave live on the other partition than Y: Y's pool hears of them
-    // only through repair messages.
-    const others = Array.from({ length: 40 }, (_, i) => `o${i}`).filter((id) => probe.partitionOf(id) !== probe.partitionOf('y'));
-    const [x, ...leaving] = others.slice(0, 4);
-    // Y's pool: three leaving students and a4, a5 close together (bound a5, cos 2.5 degrees);
-    // c1..c3 further out; X far away.
-    const initial = new Map<string, number[]>([
-      ['y', at(0)],
-      [leaving[0], at(0.5)],
-      [leaving[1], at(1)],
-      [leaving[2], at(1.5)],
-      ['a4', at(2)],
-      ['a5', at(2.5)],
-      ['c1', at(20)],
-      ['c2', at(25)],
-      ['c3', at(30)],
-      [x, at(90)],
-    ]);
-    return { world: new World(settings, initial), x, leaving };
+    const probe = new World(settings, new Map([['y', atAngle(0)]]));
+    const { x, leaving, vectors } = refillRaceStudents((id) => probe.partitionOf(id));
+    return { world: new World(settings, vectors), x, leaving };
   }
 
   /** Steps every pipeline but those of `held` until nothing is left to do. */
@@ -759,7 +770,7 @@ describe('a refill that lowers a bound while a moved student is being sent', () 
     stepUntil(w, partitionOfY, 'repairs', 'commit');
     // X moves next to Y (15 degrees: inside the refilled pool, outside the old bound) and X's
     // owner sends its repairs while Y's refill is still uncommitted.
-    w.apply({ kind: 'write', student: x, vector: at(15) });
+    w.apply({ kind: 'write', student: x, vector: atAngle(15) });
     w.apply({ kind: 'emit', student: x, version: 2 });
     settle(w, partitionOfY);
     w.drain(seededRandom(1));

@@ -1,5 +1,6 @@
 import { Neighbor } from '../../src/similarity/graph/neighbor';
 import { NeighborPool } from '../../src/similarity/graph/neighbor-pool';
+import { PoolSettings } from '../../src/similarity/graph/repair-pools';
 import {
   applyRepairs,
   coalesceRepairs,
@@ -9,14 +10,14 @@ import {
   repairsByPartition,
   repairsForMove,
   repairsForRemoval,
-  RepairSettings,
   takeOwnership,
 } from '../../src/similarity/graph/repair-protocol';
 import { coPartitionedAssignment, repairTopicMismatch, repairTopicName } from '../../src/kafka/co-partitioning';
 
 const n = (studentId: string, similarity: number): Neighbor => ({ studentId, similarity });
-const exact: RepairSettings = { k: 2, capacity: 3, threshold: 0.1, reverseSearch: 'exact' };
-const index: RepairSettings = { ...exact, reverseSearch: 'index' };
+const settings: PoolSettings = { k: 2, capacity: 3, threshold: 0.1 };
+/** Which pools the owner's scan found each subject may enter. */
+const offered = (offers: Record<string, string[]>) => new Map(Object.entries(offers).map(([subject, owners]) => [subject, new Set(owners)]));
 
 /** Current vectors given as a table of similarities (symmetric) and versions. */
 function embeddings(versions: Record<string, number>, similarities: Record<string, number>): CurrentEmbeddings {
@@ -101,7 +102,7 @@ describe('repair messages a change sends', () => {
     const older = moved('x', 1, { candidates: [{ studentId: 'y', similarity: 0.59, version: 1 }] });
     const current = embeddings({ y: 1, x: 2 }, { 'y-x': 0.05 });
     const unchanged: NeighborPool = { entries: [n('b', 0.9)], bound: null };
-    const repaired = applyRepairs(new Map([['y', unchanged]]), [older, moved('x', 2)], current, index);
+    const repaired = applyRepairs(new Map([['y', unchanged]]), [older, moved('x', 2)], current, settings);
     expect(repaired.get('y')?.pool ?? unchanged).toEqual(unchanged);
   });
 });
@@ -111,26 +112,26 @@ describe('the owner judging repairs', () => {
 
   it('re-scores a held subject at its current similarity', () => {
     const current = embeddings({ y: 1, c: 2, b: 1, d: 1 }, { 'y-c': 0.95 });
-    const repaired = applyRepairs(new Map([['y', full]]), [moved('c', 2)], current, exact);
+    const repaired = applyRepairs(new Map([['y', full]]), [moved('c', 2)], current, settings);
     expect(repaired.get('y')).toEqual({ pool: { entries: [n('c', 0.95), n('b', 0.9), n('d', 0.7)], bound: n('d', 0.7) }, needsRefill: false });
   });
 
   it('drops a held subject that left, and asks for a refill when the pool falls below K', () => {
     const pool: NeighborPool = { entries: [n('b', 0.9), n('c', 0.8)], bound: n('c', 0.8) };
-    const repaired = applyRepairs(new Map([['y', pool]]), [{ ...moved('b', 3), kind: 'left' }], embeddings({ y: 1, c: 1 }, {}), exact);
+    const repaired = applyRepairs(new Map([['y', pool]]), [{ ...moved('b', 3), kind: 'left' }], embeddings({ y: 1, c: 1 }, {}), settings);
     expect(repaired.get('y')).toEqual({ pool: { entries: [n('c', 0.8)], bound: n('c', 0.8) }, needsRefill: true });
   });
 
   it('a "left" message for a subject that has since returned is judged as the return', () => {
     const current = embeddings({ y: 1, x: 5 }, { 'y-x': 0.85 });
-    const repaired = applyRepairs(new Map([['y', full]]), [{ ...moved('x', 4), kind: 'left' }], current, exact);
+    const repaired = applyRepairs(new Map([['y', full]]), [{ ...moved('x', 4), kind: 'left' }], current, settings, offered({ x: ['y'] }));
     expect(repaired.get('y')!.pool.entries.map((e) => e.studentId)).toEqual(['b', 'x', 'c']);
   });
 
   it('offers a non-holder the subject only if it ranks before the current bound', () => {
     const current = embeddings({ y: 1, x: 1, z: 1 }, { 'y-x': 0.75, 'z-x': 0.6 });
     const z: NeighborPool = { entries: [n('b', 0.9), n('c', 0.8), n('d', 0.7)], bound: n('d', 0.7) };
-    const repaired = applyRepairs(new Map([['y', full], ['z', z]]), [moved('x', 1)], current, exact);
+    const repaired = applyRepairs(new Map([['y', full], ['z', z]]), [moved('x', 1)], current, settings, offered({ x: ['y', 'z'] }));
     expect(repaired.get('y')!.pool).toEqual({ entries: [n('b', 0.9), n('c', 0.8), n('x', 0.75)], bound: n('d', 0.7) });
     expect(repaired.get('z')!.pool).toBe(z);
   });
@@ -138,26 +139,27 @@ describe('the owner judging repairs', () => {
   it('applying the same messages twice gives what applying them once gave', () => {
     const current = embeddings({ y: 1, x: 2, c: 3, b: 1, d: 1 }, { 'y-x': 0.85, 'y-c': 0.2 });
     const messages = [moved('x', 2), moved('c', 3)];
-    const once = applyRepairs(new Map([['y', full]]), messages, current, exact);
-    const twice = applyRepairs(new Map([...once].map(([id, r]) => [id, r.pool])), messages, current, exact);
+    const offers = offered({ x: ['y'], c: ['y'] });
+    const once = applyRepairs(new Map([['y', full]]), messages, current, settings, offers);
+    const twice = applyRepairs(new Map([...once].map(([id, r]) => [id, r.pool])), messages, current, settings, offers);
     expect(twice.get('y')!.pool).toEqual(once.get('y')!.pool);
   });
 
   it('an older message than the current vector is judged at the current similarity, not its own figures', () => {
     const stale = moved('x', 1, { candidates: [{ studentId: 'y', similarity: 0.99, version: 1 }] });
     const current = embeddings({ y: 1, x: 2 }, { 'y-x': 0.3 });
-    const repaired = applyRepairs(new Map([['y', { entries: [n('b', 0.9)], bound: null }]]), [stale], current, index);
+    const repaired = applyRepairs(new Map([['y', { entries: [n('b', 0.9)], bound: null }]]), [stale], current, settings);
     expect(repaired.get('y')!.pool.entries).toEqual([n('b', 0.9), n('x', 0.3)]);
   });
 
   it('uses the carried similarity when both versions are the current ones', () => {
     const fresh = moved('x', 2, { candidates: [{ studentId: 'y', similarity: 0.42, version: 1 }] });
     const current = embeddings({ y: 1, x: 2 }, {});
-    const repaired = applyRepairs(new Map([['y', { entries: [], bound: null }]]), [fresh], current, index);
+    const repaired = applyRepairs(new Map([['y', { entries: [], bound: null }]]), [fresh], current, settings);
     expect(repaired.get('y')!.pool.entries).toEqual([n('x', 0.42)]);
   });
 
-  it('in index mode judges only holders, listed candidates and seed holders', () => {
+  it('judges only holders, listed candidates, seed holders and offered pools', () => {
     const current = embeddings({ x: 1, h: 1, c: 1, s: 1, o: 1 }, { 'h-x': 0.5, 'c-x': 0.5, 's-x': 0.5, 'o-x': 0.5 });
     const pools = new Map<string, NeighborPool>([
       ['h', { entries: [n('x', 0.2)], bound: null }],
@@ -166,8 +168,8 @@ describe('the owner judging repairs', () => {
       ['o', { entries: [], bound: null }],
     ]);
     const message = moved('x', 1, { candidates: [{ studentId: 'c', similarity: 0.5, version: 1 }], seeds: ['seed'] });
-    expect([...applyRepairs(pools, [message], current, index).keys()].sort()).toEqual(['c', 'h', 's']);
-    expect([...applyRepairs(pools, [message], current, exact).keys()].sort()).toEqual(['c', 'h', 'o', 's']);
+    expect([...applyRepairs(pools, [message], current, settings).keys()].sort()).toEqual(['c', 'h', 's']);
+    expect([...applyRepairs(pools, [message], current, settings, offered({ x: ['o'] })).keys()].sort()).toEqual(['c', 'h', 'o', 's']);
   });
 
   it('never offers a subject to its own pool; a pool whose owner has no vector only drops the subject, and is not refilled', () => {
@@ -176,7 +178,7 @@ describe('the owner judging repairs', () => {
       ['x', { entries: [n('b', 0.9)], bound: null }],
       ['gone', { entries: [n('x', 0.9), n('b', 0.5)], bound: n('b', 0.5) }],
     ]);
-    const repaired = applyRepairs(pools, [moved('x', 1)], current, exact);
+    const repaired = applyRepairs(pools, [moved('x', 1)], current, settings, offered({ x: ['x', 'gone'] }));
     expect(repaired.has('x')).toBe(false);
     expect(repaired.get('gone')).toEqual({ pool: { entries: [n('b', 0.5)], bound: n('b', 0.5) }, needsRefill: false });
   });

@@ -1,6 +1,6 @@
 import { Neighbor } from './neighbor';
 import { NeighborPool } from './neighbor-pool';
-import { coalesceRepairs, CurrentEmbeddings, RepairMessage, ReverseSearch } from './repair-protocol';
+import { coalesceRepairs, CurrentEmbeddings, Offers, RepairMessage } from './repair-protocol';
 
 /** A pool owner and a subject whose current similarity a judgement may ask for. */
 export interface ScoredPair {
@@ -10,16 +10,13 @@ export interface ScoredPair {
 
 /**
  * Every (owner, subject) pair whose similarity applyRepairs may ask for when it judges
- * `messages` against `pools`, so that the owner's transaction computes them in one query before
- * judging. Messages are judged in coalesceRepairs' order, and a pool can hold a seed only if it
- * held it before the batch or took it from an earlier message of the same batch: so a pool
- * judges a message if it held its subject or one of its seeds, is one of its candidates, or
- * judged an earlier message whose subject is one of its seeds. A superset is harmless.
+ * `messages` against `pools` with `offers`, so that the owner's transaction computes them in one
+ * query before judging. Messages are judged in coalesceRepairs' order, and a pool can hold a seed
+ * only if it held it before the batch or took it from an earlier message of the same batch: so a
+ * pool judges a message if it held its subject or one of its seeds, is one of its candidates or
+ * offers, or judged an earlier message whose subject is one of its seeds. A superset is harmless.
  */
-export function similaritiesNeeded(pools: ReadonlyMap<string, NeighborPool>, messages: readonly RepairMessage[], reverseSearch: ReverseSearch): ScoredPair[] {
-  const owners = [...pools.keys()];
-  const coalesced = coalesceRepairs(messages);
-  if (reverseSearch === 'exact') return coalesced.flatMap((m) => owners.filter((o) => o !== m.subject).map((owner) => ({ owner, subject: m.subject })));
+export function similaritiesNeeded(pools: ReadonlyMap<string, NeighborPool>, messages: readonly RepairMessage[], offers: Offers = new Map()): ScoredPair[] {
   const holdersOf = new Map<string, Set<string>>();
   for (const [owner, pool] of pools) {
     for (const n of pool.entries) {
@@ -29,14 +26,16 @@ export function similaritiesNeeded(pools: ReadonlyMap<string, NeighborPool>, mes
   }
   const judgedBySubject = new Map<string, Set<string>>();
   const pairs: ScoredPair[] = [];
-  for (const message of coalesced) {
+  for (const message of coalesceRepairs(messages)) {
     const judged = new Set<string>(holdersOf.get(message.subject) ?? []);
-    for (const c of message.candidates) if (pools.has(c.studentId)) judged.add(c.studentId);
+    for (const c of message.candidates) judged.add(c.studentId);
+    for (const owner of offers.get(message.subject) ?? []) judged.add(owner);
     for (const seed of message.seeds) {
       for (const owner of holdersOf.get(seed) ?? []) judged.add(owner);
       for (const owner of judgedBySubject.get(seed) ?? []) judged.add(owner);
     }
     judged.delete(message.subject);
+    for (const owner of judged) if (!pools.has(owner)) judged.delete(owner);
     judgedBySubject.set(message.subject, judged);
     for (const owner of judged) pairs.push({ owner, subject: message.subject });
   }

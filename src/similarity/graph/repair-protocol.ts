@@ -22,11 +22,11 @@ import { PoolSettings, RepairedPool } from './repair-pools';
  *   change), split over the owners, each scanning only its own students.
  */
 
-/** Which pools an owner judges a changed student against. */
+/** Which pools an owner offers a changed student to, beyond the pools that hold it. */
 export type ReverseSearch =
-  /** Every pool of its partition (the service pre-filters with one scan against the pools' current bounds). */
+  /** Every pool of its partition the student may enter by the pool's current bound (one scan). */
   | 'exact'
-  /** Pools that hold the subject, the candidates the sender's index walk found, and pools that hold one of its seeds. */
+  /** The candidates the sender's index walk found, and pools that hold one of its seeds. */
   | 'index';
 
 export interface RepairSettings extends PoolSettings {
@@ -147,10 +147,15 @@ export interface CurrentEmbeddings {
   similarity(a: string, b: string): number;
 }
 
+/** Pools, by subject, that a subject is offered to beyond its holders, its candidates and its seeds' holders. */
+export type Offers = ReadonlyMap<string, ReadonlySet<string>>;
+
 /**
  * The owner's judgement of a batch of repair messages against its own pools. For each subject X
- * (one message per subject, see coalesceRepairs) and each pool Y it judges: X leaves Y's pool,
- * and if both have a usable vector, X is offered again at sim(Y, X) NOW, by the pool rules.
+ * (one message per subject, see coalesceRepairs) it judges the pools that hold X, the message's
+ * candidates, the pools that hold one of its seeds (at that point of the batch) and `offers`
+ * of X: X leaves the pool, and if both have a usable vector, X is offered again at sim(Y, X) NOW,
+ * by the pool rules.
  *
  * Idempotent and order-free because nothing but the current state decides: applying a message
  * twice removes and re-offers X at the same similarity against the same bound (a removal never
@@ -158,35 +163,36 @@ export interface CurrentEmbeddings {
  * the current vector, not its own. A carried similarity is used only when it is provably current
  * (the message's subject version and the candidate's version are both the current ones).
  *
- * `pools` are the owner's pools the batch loaded: in exact mode they must include every own pool
- * that holds a subject or that a subject may enter by its CURRENT bound (read in the same
- * transaction, which only the owner writes); in index mode the holders, the listed candidates'
- * pools and the seed holders. Returned: every judged pool, with whether it needs a refill
- * (a fresh search) before the batch writes it; never for a pool whose owner has no vector.
+ * `pools` are the owner's pools the batch loaded. They must include every own pool that holds a
+ * subject, and every own pool the judgement would offer a subject to that the subject may enter
+ * by the pool's CURRENT bound (read in the same transaction, which only the owner writes). A pool
+ * left out is never changed, which is right: judging only raises a bound (an eviction) and a
+ * removal keeps it, so a subject that cannot enter at the start of the batch cannot later. In
+ * exact mode `offers` are all such pools (the owner's scan); in index mode they may be empty.
+ * Returned: every judged pool, with whether it needs a refill (a fresh search) before the batch
+ * writes it; never for a pool whose owner has no vector.
  */
 export function applyRepairs(
   pools: ReadonlyMap<string, NeighborPool>,
   messages: readonly RepairMessage[],
   current: CurrentEmbeddings,
-  settings: RepairSettings,
+  settings: PoolSettings,
+  offers: Offers = new Map(),
 ): Map<string, RepairedPool> {
   const working = new Map(pools);
+  const holders = new HolderIndex(pools);
   const judged = new Set<string>();
-  const owners = [...pools.keys()].sort();
   for (const message of coalesceRepairs(messages)) {
     const subject = message.subject;
     const subjectVersion = current.versionOf(subject);
     const carried = new Map(message.candidates.map((c) => [c.studentId, c]));
-    const seeds = new Set(message.seeds);
-    for (const owner of owners) {
-      if (owner === subject) continue;
-      let pool = working.get(owner)!;
-      const holds = pool.entries.some((n) => n.studentId === subject);
-      const judges =
-        settings.reverseSearch === 'exact' || holds || carried.has(owner) || pool.entries.some((n) => seeds.has(n.studentId));
-      if (!judges) continue;
+    const toJudge = new Set([...holders.of(subject), ...carried.keys(), ...(offers.get(subject) ?? [])]);
+    for (const seed of message.seeds) for (const owner of holders.of(seed)) toJudge.add(owner);
+    for (const owner of toJudge) {
+      const before = working.get(owner);
+      if (owner === subject || !before) continue;
       judged.add(owner);
-      if (holds) pool = removeFromPool(pool, new Set([subject]));
+      let pool = removeFromPool(before, new Set([subject]));
       const ownerVersion = current.versionOf(owner);
       if (subjectVersion !== undefined && ownerVersion !== undefined) {
         const figure = carried.get(owner);
@@ -194,17 +200,42 @@ export function applyRepairs(
           figure && figure.version === ownerVersion && message.subjectVersion === subjectVersion ? figure.similarity : current.similarity(owner, subject);
         pool = offerToPool(pool, { studentId: subject, similarity }, settings.capacity, settings.threshold);
       }
+      holders.replace(owner, before, pool);
       working.set(owner, pool);
     }
   }
   // A pool whose owner has no vector is not refilled (there is nothing to search from): the
   // owner's own removal event is on its way to this same writer and deletes the pool.
   return new Map(
-    [...judged].map((owner) => {
+    [...judged].sort().map((owner) => {
       const pool = working.get(owner)!;
       return [owner, { pool, needsRefill: current.versionOf(owner) !== undefined && !poolYieldsTopK(pool, settings.k) }];
     }),
   );
+}
+
+/** Which loaded pools hold each student, kept up to date as the judgement changes them. */
+class HolderIndex {
+  private readonly byMember = new Map<string, Set<string>>();
+
+  constructor(pools: ReadonlyMap<string, NeighborPool>) {
+    for (const [owner, pool] of pools) for (const n of pool.entries) this.add(n.studentId, owner);
+  }
+
+  of(member: string): ReadonlySet<string> {
+    return this.byMember.get(member) ?? new Set();
+  }
+
+  replace(owner: string, before: NeighborPool, after: NeighborPool): void {
+    if (before === after) return;
+    for (const n of before.entries) this.byMember.get(n.studentId)?.delete(owner);
+    for (const n of after.entries) this.add(n.studentId, owner);
+  }
+
+  private add(member: string, owner: string): void {
+    if (!this.byMember.has(member)) this.byMember.set(member, new Set());
+    this.byMember.get(member)!.add(owner);
+  }
 }
 
 /** A row of the owners table: who took the partition last, and the epoch that take gave it. */
