@@ -189,7 +189,7 @@ export function cappedTables(c: CappedResults): string {
       f(r.quality.recall, 4),
       `${f(r.settle.p50)} / ${f(r.settle.p95)} / ${f(r.settle.p99)}`,
       f(1000 * r.serial.secondsPerMove, 2),
-      f(r.serial.ceilingMovesPerSecond, 0),
+      r.serial.secondsPerMove > 0 ? f(r.serial.ceilingMovesPerSecond, 0) : 'none',
       r.throttling.map((t) => f(t.throttledSeconds)).join(', '),
       r.repairEntries.reduce((s, x) => s + x, 0),
     ]),
@@ -197,7 +197,7 @@ export function cappedTables(c: CappedResults): string {
   const notes =
     `${c.events} events per run, ${c.plan.partitions} partitions, each worker in its own cgroup v1 CPU quota of ${c.plan.quotaCores} core; every run from the same initial embeddings and graph, on fresh topics and a fresh group; ` +
     `moves/s from the first publish until the group has consumed the input and the repair topic. Settle latency from \`${settleMetric}\`${settleMetric.endsWith('commit_seconds') ? ' (event to commit: this build serves no settle histogram)' : ''}; ` +
-    `serial section from \`${serialMetrics}\`${serialMetrics.includes('graph_') ? " (the graph lock's and the worker turn's waits: this build has no owner lock)" : ''}, its ceiling 1 / (serial seconds per move). ` +
+    `serial section from \`${serialMetrics}\`${serialMetrics.includes('graph_') ? " (the graph lock's and the worker turn's waits: this build has no owner lock)" : ''}, its ceiling 1 / (serial seconds per move)${serialMetrics.includes('graph_') ? '' : " (a worker's own events and repairs batches of a partition take turns in the worker, not on the owner row: this wait is only another writer's)"}. ` +
     `The events are published as fast as the producer goes, so settle latency includes the queue the run builds. ` +
     `CPU ms per move from /proc: PostgreSQL is every PostgreSQL process, rest is the bench and the rest of the machine.` +
     (c.runs.some((r) => (r.throughput.machineCpuBusy ?? 0) >= SATURATED)

@@ -17,6 +17,8 @@ import { PartitionOwnerRepository } from './partition-owner.repository';
 @Injectable()
 export class PartitionOwnership {
   private readonly held = new Map<number, OwnerRow>();
+  /** Per partition, the end of the last batch queued: this worker's batches of one partition run one after another. */
+  private readonly turns = new Map<number, Promise<unknown>>();
 
   constructor(
     assignment: PartitionAssignment,
@@ -40,6 +42,26 @@ export class PartitionOwnership {
       });
       this.held.set(partition, { partition, epoch, memberId });
       this.logger.info({ partition, epoch, memberId }, 'partition taken');
+    }
+  }
+
+  /**
+   * Runs `work` once this worker's earlier batches of the partition have ended: a partition's
+   * events batch and repairs batch wait for each other here, not on the owner row with a database
+   * connection held, so the owner row's wait is only ever another writer's.
+   */
+  async inTurn<T>(partition: number, work: () => Promise<T>): Promise<T> {
+    const previous = this.turns.get(partition) ?? Promise.resolve();
+    const queued = performance.now();
+    const run = previous.catch(() => undefined).then(() => {
+      this.metrics.partitionTurnWait.observe((performance.now() - queued) / 1000);
+      return work();
+    });
+    this.turns.set(partition, run);
+    try {
+      return await run;
+    } finally {
+      if (this.turns.get(partition) === run) this.turns.delete(partition);
     }
   }
 

@@ -147,22 +147,27 @@ export class SimilarityService {
     return result;
   }
 
-  /** Runs `work` in a transaction that first passes the partition's fence (FencedError otherwise). */
-  private async inPartitionTransaction<T>(partition: number, work: (db: EntityManager) => Promise<T>): Promise<T> {
-    const began = performance.now();
-    try {
-      return await this.transactions.run(async (db) => {
-        await this.ownership.fence(db, partition);
-        return work(db);
-      });
-    } finally {
-      const durationMs = performance.now() - began;
-      this.metrics.graphTransaction.observe(durationMs / 1000);
-      if (durationMs > this.longestTransactionMs) {
-        this.longestTransactionMs = durationMs;
-        this.metrics.longestGraphTransaction.set(durationMs / 1000);
+  /**
+   * Runs `work`, in this worker's turn for the partition, in a transaction that first passes the
+   * partition's fence (FencedError otherwise).
+   */
+  private inPartitionTransaction<T>(partition: number, work: (db: EntityManager) => Promise<T>): Promise<T> {
+    return this.ownership.inTurn(partition, async () => {
+      const began = performance.now();
+      try {
+        return await this.transactions.run(async (db) => {
+          await this.ownership.fence(db, partition);
+          return work(db);
+        });
+      } finally {
+        const durationMs = performance.now() - began;
+        this.metrics.graphTransaction.observe(durationMs / 1000);
+        if (durationMs > this.longestTransactionMs) {
+          this.longestTransactionMs = durationMs;
+          this.metrics.longestGraphTransaction.set(durationMs / 1000);
+        }
       }
-    }
+    });
   }
 
   private async applyOwnEvents(db: EntityManager, latest: EmbeddingEvent[]): Promise<{ plan: OwnEventPlan; searched: Map<string, OwnSearch> }> {

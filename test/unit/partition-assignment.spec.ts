@@ -1,4 +1,5 @@
 import { PartitionAssignment } from '../../src/kafka/partition-assignment';
+import { PartitionOwnership } from '../../src/similarity/partition-ownership';
 
 describe('PartitionAssignment', () => {
   it('runs the listeners of a join before settled() resolves', async () => {
@@ -53,5 +54,40 @@ describe('PartitionAssignment', () => {
     } finally {
       process.off('unhandledRejection', record);
     }
+  });
+});
+
+describe('PartitionOwnership.inTurn', () => {
+  const ownership = () => {
+    const assignment = new PartitionAssignment();
+    const metrics = { partitionTurnWait: { observe: () => undefined } };
+    const logger = { setContext: () => undefined };
+    return new PartitionOwnership(assignment, {} as never, {} as never, metrics as never, logger as never);
+  };
+
+  it("runs a partition's batches one after another, another partition's beside them, and a failed batch does not block the next", async () => {
+    const owner = ownership();
+    const log: string[] = [];
+    let releaseFirst!: () => void;
+    const first = owner.inTurn(0, async () => {
+      log.push('p0 first starts');
+      await new Promise<void>((resolve) => (releaseFirst = resolve));
+      log.push('p0 first ends');
+      throw new Error('batch failed');
+    });
+    const second = owner.inTurn(0, async () => {
+      log.push('p0 second runs');
+      return 'second';
+    });
+    const other = owner.inTurn(1, async () => {
+      log.push('p1 runs');
+      return 'other';
+    });
+    await expect(other).resolves.toBe('other');
+    expect(log).toEqual(['p0 first starts', 'p1 runs']);
+    releaseFirst();
+    await expect(first).rejects.toThrow('batch failed');
+    await expect(second).resolves.toBe('second');
+    expect(log).toEqual(['p0 first starts', 'p1 runs', 'p0 first ends', 'p0 second runs']);
   });
 });
