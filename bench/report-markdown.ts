@@ -52,11 +52,23 @@ export function renderMarkdown(r: W1Results): string {
           : "Initial graph: the one-worker run's, restored."),
     ),
     `Latency method: ${s.latency.method}.`,
+    ...((s.settle ?? []).length > 0
+      ? [
+          '## Settle latency',
+          table(
+            ['runner', 'share of its sustained rate', 'events/s (achieved)', 'events', 'event to settled p50 / p95 / p99 (ms)'],
+            services.flatMap((x) =>
+              (x.settle ?? []).map((m) => [x.label, `${f(100 * m.shareOfCapacity, 0)}%`, `${f(m.targetRate)} (${f(m.achievedRate)})`, m.events, `${f(m.latencyMs.p50)} / ${f(m.latencyMs.p95)} / ${f(m.latencyMs.p99)}`]),
+            ),
+          ),
+          `Each phase starts from a settled graph. Settle method: ${s.settle[0].method}.`,
+        ]
+      : []),
     '## Graph quality after the stream',
     table(
       ['runner', 'after events', 'lists checked', 'recall@15', 'lists exactly right', ...MISSED_BUCKETS.map((x) => `missing ${x}`)],
       [
-        ...services.map((x) => qualityRow(x.label, x.throughput.events + x.latency.events, x.quality)),
+        ...services.map((x) => qualityRow(x.label, x.throughput.events + x.latency.events + (x.settle ?? []).reduce((n, m) => n + m.events, 0), x.quality)),
         qualityRow('baseline (b)', b.b.events, b.b.quality),
         qualityRow('the floor', r.forwardFloor.events, r.forwardFloor.quality),
       ],

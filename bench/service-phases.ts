@@ -94,13 +94,16 @@ interface Pending {
   sentAt: number;
 }
 
+/** 'committed': the event's own offset is committed; 'settled': so are all the repairs it caused. */
+export type LatencyEnd = 'committed' | 'settled';
+
 /**
  * The latency phase: events one at a time at a fixed rate (write the row, then send with acks =
  * all), each one's partition and offset recorded; a poller reads the committed offsets every
  * few milliseconds, and an event's commit time is the first poll that shows an offset past it.
  */
-export async function fixedRateLatency(db: Client, kafka: BenchKafka, events: StudentEvent[], rate: number): Promise<LatencyResult> {
-  const watch = new CommitWatch(kafka);
+export async function fixedRateLatency(db: Client, kafka: BenchKafka, events: StudentEvent[], rate: number, until: LatencyEnd = 'committed'): Promise<LatencyResult> {
+  const watch = new CommitWatch(kafka, until);
   const polling = watch.run();
   const started = performance.now();
   try {
@@ -126,7 +129,10 @@ export async function fixedRateLatency(db: Client, kafka: BenchKafka, events: St
     achievedRate,
     latencyMs: summarize(watch.latencies),
     pollIntervalMs,
-    method: `send time (just before producer.send, acks=all, after the row write) to the first poll of the group's committed offsets past the event's offset; polled every ${LATENCY_POLL_MS} ms plus the admin round trip`,
+    method:
+      until === 'committed'
+        ? `send time (just before producer.send, acks=all, after the row write) to the first poll of the group's committed offsets past the event's offset; polled every ${LATENCY_POLL_MS} ms plus the admin round trip`
+        : `send time to settled: the first poll where the group's committed offsets of the repair topic reach the repair topic's ends as read right after the event's own offset was seen committed (its repairs are produced before that commit, so this never ends early; it may count a later event's repairs); polled every ${LATENCY_POLL_MS} ms plus three admin round trips`,
   };
 }
 
@@ -136,9 +142,14 @@ class CommitWatch {
   aborted = false;
   readonly latencies: number[] = [];
   private readonly pending = new Map<number, Pending[]>();
+  /** Events committed, waiting for the repair topic to be consumed up to the ends read at their commit. */
+  private readonly awaitingRepairs: { sentAt: number; repairEnds: Map<number, bigint> }[] = [];
   private failed = false;
 
-  constructor(private readonly kafka: BenchKafka) {}
+  constructor(
+    private readonly kafka: BenchKafka,
+    private readonly until: LatencyEnd,
+  ) {}
 
   expect(partition: number, offset: bigint, sentAt: number): void {
     if (!this.pending.has(partition)) this.pending.set(partition, []);
@@ -149,25 +160,47 @@ class CommitWatch {
   async run(): Promise<number> {
     const started = performance.now();
     let polls = 0;
-    while (!this.aborted && (this.producing || [...this.pending.values()].some((list) => list.length > 0))) {
-      const committed = await this.kafka.committedOffsets().catch((error) => {
+    while (!this.aborted && (this.producing || this.awaitingRepairs.length > 0 || [...this.pending.values()].some((list) => list.length > 0))) {
+      const read = await this.readOffsets().catch((error) => {
         this.failed = true;
         return error as Error;
       });
-      if (committed instanceof Error) {
-        if (!this.producing) throw committed;
+      if (read instanceof Error) {
+        if (!this.producing) throw read;
         await sleep(LATENCY_POLL_MS);
         continue;
       }
       const now = performance.now();
       polls++;
       for (const [partition, list] of this.pending) {
-        const next = committed.get(partition) ?? -1n;
-        while (list.length > 0 && list[0].offset < next) this.latencies.push(now - list.shift()!.sentAt);
+        const next = read.committed.get(partition) ?? -1n;
+        while (list.length > 0 && list[0].offset < next) {
+          const { sentAt } = list.shift()!;
+          if (read.repairs) this.awaitingRepairs.push({ sentAt, repairEnds: read.repairs.ends });
+          else this.latencies.push(now - sentAt);
+        }
+      }
+      if (read.repairs) {
+        const consumed = read.repairs.committed;
+        for (let i = this.awaitingRepairs.length - 1; i >= 0; i--) {
+          const { sentAt, repairEnds } = this.awaitingRepairs[i];
+          if ([...repairEnds].every(([partition, end]) => end <= 0n || (consumed.get(partition) ?? -1n) >= end)) {
+            this.latencies.push(now - sentAt);
+            this.awaitingRepairs.splice(i, 1);
+          }
+        }
       }
       await sleep(LATENCY_POLL_MS);
     }
     if (this.failed) throw new Error('the committed offsets could not be read during the latency phase: its figures are void');
     return (performance.now() - started) / Math.max(1, polls);
+  }
+
+  /** The input's committed offsets, then (settled) the repair topic's ends and committed offsets, in that order. */
+  private async readOffsets(): Promise<{ committed: Map<number, bigint>; repairs: { ends: Map<number, bigint>; committed: Map<number, bigint> } | null }> {
+    const committed = await this.kafka.committedOffsets();
+    if (this.until === 'committed') return { committed, repairs: null };
+    const ends = await this.kafka.endOffsets(this.kafka.repairTopic);
+    return { committed, repairs: { ends, committed: await this.kafka.committedOffsets(this.kafka.repairTopic) } };
   }
 }

@@ -4,6 +4,10 @@ import type { AppConfig } from '../src/config/app-config';
 import { BENCH_DB_URL, vacuumEmbeddingsSeconds } from './bench-database';
 import { BenchKafka, KAFKA_BROKERS } from './bench-kafka';
 import { firstEvents, fixedRateLatency, sustainedThroughput, ThroughputResult } from './service-phases';
+import { SettleResult } from './w1-results';
+
+/** The shares of a run's sustained rate its settle-latency phases publish at. */
+const SETTLE_SHARES = [0.5, 0.9];
 import { builtModule, freePort, metricValues, ServiceBuild, WorkerProcess } from './worker-process';
 import { ServiceRun } from './w1-results';
 import { StudentEvent } from '../workload/event-stream';
@@ -94,10 +98,23 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
     const peakRssAfterSustainedBytes = Math.max(...workers.map((w) => w.peakRssBytes()));
     const vacuumAfterSustainedSeconds = await vacuumEmbeddingsSeconds(db);
     console.log(`  VACUUM of student_embeddings left by the sustained phase: ${vacuumAfterSustainedSeconds.toFixed(1)} s`);
-    const latency = await fixedRateLatency(db, kafka, stream.latency, stream.latencyRate);
+    // The latency events in thirds: event to commit at the fixed rate, then event to settled at
+    // half and at 90% of the rate this run sustained, each from a settled graph.
+    const third = Math.ceil(stream.latency.length / 3);
+    const latency = await fixedRateLatency(db, kafka, stream.latency.slice(0, third), stream.latencyRate);
     const l = latency.latencyMs;
     console.log(`  latency at ${latency.targetRate}/s (achieved ${latency.achievedRate.toFixed(0)}/s): p50 ${l.p50.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms`);
     const totalMetrics = await workerMetrics(workers);
+    const settle: SettleResult[] = [];
+    for (const [i, share] of SETTLE_SHARES.entries()) {
+      await kafka.waitUntilConsumed();
+      const events = stream.latency.slice(third * (i + 1), third * (i + 2));
+      const result = await fixedRateLatency(db, kafka, events, share * throughput.eventsPerSecond, 'settled');
+      settle.push({ shareOfCapacity: share, ...result });
+      const m = result.latencyMs;
+      console.log(`  settled at ${(100 * share).toFixed(0)}% of capacity, ${result.targetRate.toFixed(1)}/s (achieved ${result.achievedRate.toFixed(1)}/s): p50 ${m.p50.toFixed(1)} ms, p95 ${m.p95.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms`);
+    }
+    await kafka.waitUntilConsumed();
     const peakRssBytes = Math.max(...workers.map((w) => w.peakRssBytes()));
     if (kafka.connectionErrors > 0) throw new Error(`Kafka was unreachable (${kafka.connectionErrors} connection errors): the run's figures are void`);
     return {
@@ -109,6 +126,7 @@ export async function runStream(db: Client, service: PreparedService, stream: Se
       throughput,
       vacuumAfterSustainedSeconds,
       latency,
+      settle,
       peakRssBytes,
       peakRssAfterSustainedBytes,
       metrics: { sustained: sustainedMetrics, total: totalMetrics },

@@ -25,6 +25,9 @@ export function checkTargets(r: Pick<W1Results, 'service' | 'serviceTwoWorkers' 
     { name: 'speed-up over baseline (b)', target: '>= 5x (the long-term goal)', measured: `${r.ratios.serviceOverB.toFixed(2)}x`, met: r.ratios.serviceOverB >= 5 },
     { name: 'graph recall@15', target: '>= 0.99', measured: s.quality.recall.toFixed(4), met: s.quality.recall >= 0.99 },
     { name: `p99 event-to-commit at ${s.latency.targetRate} events/s`, target: '<= 50 ms', measured: `${s.latency.latencyMs.p99.toFixed(1)} ms`, met: s.latency.latencyMs.p99 <= 50 },
+    ...(s.settle ?? [])
+      .filter((x) => x.shareOfCapacity === 0.5)
+      .map((x) => ({ name: `p99 event to settled at half capacity (${x.targetRate.toFixed(0)} events/s)`, target: '<= 1000 ms', measured: `${x.latencyMs.p99.toFixed(1)} ms`, met: x.latencyMs.p99 <= 1000 })),
     { name: 'worker peak RSS', target: '<= 256 MB', measured: `${rssMb.toFixed(0)} MB`, met: rssMb <= 256 },
   );
   if (r.serviceTwoWorkers) {

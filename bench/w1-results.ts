@@ -27,11 +27,17 @@ export interface ServiceRun {
   /** VACUUM of student_embeddings right after the sustained phase. */
   vacuumAfterSustainedSeconds: number;
   latency: LatencyResult;
+  /** Event to settled (its own list and every list it changes committed) at shares of the run's sustained rate. */
+  settle: SettleResult[];
   peakRssBytes: number;
   /** VmHWM right after the sustained phase (batches of up to BATCH_MAX_EVENTS). */
   peakRssAfterSustainedBytes: number;
   metrics: { sustained: Record<string, number>; total: Record<string, number> };
   quality: GraphQuality;
+}
+
+export interface SettleResult extends LatencyResult {
+  shareOfCapacity: number;
 }
 
 export interface BaselineRun extends BaselineResult {
