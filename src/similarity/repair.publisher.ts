@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { repairTopicName } from '../kafka/co-partitioning';
 import { KafkaConnection } from '../kafka/kafka-connection';
 import { WorkerMetrics } from '../metrics/worker-metrics';
+import { encodeRepairRecord } from './dto/repair-record';
 import { RepairMessage } from './graph/repair-protocol';
 
 /**
@@ -25,7 +26,7 @@ export class RepairPublisher {
     await this.kafka.producer.send({
       topic: repairTopicName(this.config.kafka.topic),
       acks: -1,
-      messages: [...byPartition].map(([partition, messages]) => ({ partition, key: null, value: JSON.stringify(messages), headers: { 'content-type': 'application/json' } })),
+      messages: [...byPartition].map(([partition, messages]) => ({ partition, key: null, value: encodeRepairRecord(messages), headers: { 'content-type': 'application/json' } })),
     });
     this.metrics.repairsProduced.inc([...byPartition.values()].reduce((total, messages) => total + messages.length, 0));
   }

@@ -1,22 +1,34 @@
-import { parseRepairRecord } from '../../src/similarity/dto/repair-record';
-import { repairsForMove } from '../../src/similarity/graph/repair-protocol';
+import { encodeRepairRecord, parseRepairRecord } from '../../src/similarity/dto/repair-record';
+import { RepairMessage, repairsForMove } from '../../src/similarity/graph/repair-protocol';
 
 const record = (partition: number, value: unknown) => ({ topic: 't.repairs', partition, offset: '4', key: null, value: value === null ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) });
+/** A record as the publisher writes it. */
+const encoded = (partition: number, messages: RepairMessage[]) => record(partition, encodeRepairRecord(messages));
+/** The wire form of one message, to break on purpose. */
+const wire = (message: RepairMessage) => JSON.parse(encodeRepairRecord([message]))[0];
 const cause = { eventId: '6f1c2d7e-0f4b-4c1e-9d0a-3b8e6a1f2c44', eventTimestamp: 1764700000000 };
 
 describe('parseRepairRecord', () => {
   it('reads back what a move announces to a partition', () => {
-    const messages = repairsForMove({ subject: 'x', subjectVersion: 2, walk: [{ studentId: 'y', similarity: 0.5, version: 3 }], seeds: ['y'], ...cause }, 2, () => 1);
-    expect(parseRepairRecord(record(1, [messages[1]]))).toEqual({ ok: true, messages: [messages[1]] });
+    const walk = [
+      { studentId: 'y', similarity: 0.5, version: 3 },
+      { studentId: 'z', similarity: -0.25, version: 1 },
+    ];
+    const messages = repairsForMove({ subject: 'x', subjectVersion: 2, walk, seeds: ['y'], ...cause }, 2, () => 1);
+    expect(messages[1].candidates).toHaveLength(2);
+    expect(parseRepairRecord(encoded(1, [messages[1]]))).toEqual({ ok: true, messages: [messages[1]] });
   });
 
   it('refuses a record that is not a list of repair messages, or carries one for another partition', () => {
     const [forZero] = repairsForMove({ subject: 'x', subjectVersion: 2, ...cause }, 2, () => 0);
     expect(parseRepairRecord(record(0, null))).toMatchObject({ ok: false, reason: 'empty value' });
     expect(parseRepairRecord(record(0, '{not json'))).toMatchObject({ ok: false, reason: expect.stringMatching(/not JSON/) });
-    expect(parseRepairRecord(record(0, { ...forZero }))).toMatchObject({ ok: false });
-    expect(parseRepairRecord(record(0, [{ ...forZero, kind: 'jumped' }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/kind/) });
-    expect(parseRepairRecord(record(0, [{ ...forZero, eventId: undefined }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/eventId/) });
-    expect(parseRepairRecord(record(1, [forZero]))).toMatchObject({ ok: false, reason: 'a message for partition 0 on partition 1' });
+    expect(parseRepairRecord(record(0, { ...wire(forZero) }))).toMatchObject({ ok: false });
+    expect(parseRepairRecord(record(0, [{ ...wire(forZero), kind: 'jumped' }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/kind/) });
+    expect(parseRepairRecord(record(0, [{ ...wire(forZero), eventId: undefined }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/eventId/) });
+    expect(parseRepairRecord(record(0, [{ ...wire(forZero), subject: 'x\u202e' }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/subject/) });
+    expect(parseRepairRecord(record(0, [{ ...wire(forZero), candidates: [['y', 'z'], [0.5], [1, 2]] }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/as long/) });
+    expect(parseRepairRecord(record(0, [{ ...forZero }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/candidates/) });
+    expect(parseRepairRecord(encoded(1, [forZero]))).toMatchObject({ ok: false, reason: 'a message for partition 0 on partition 1' });
   });
 });
