@@ -40,13 +40,6 @@ export class NeighborPoolRepository {
     return toPools(rows);
   }
 
-  /** The owners of the pools that hold any of the given students. */
-  async holdersOf(db: EntityManager, memberIds: string[]): Promise<string[]> {
-    if (memberIds.length === 0) return [];
-    const rows: { owner: string }[] = await db.query('SELECT DISTINCT owner FROM student_pool_entries WHERE member = ANY($1::text[])', [memberIds]);
-    return rows.map((r) => r.owner);
-  }
-
   /** Who holds whom, for the given members: one row per pool entry. */
   async holdingsOf(db: EntityManager, memberIds: string[]): Promise<{ owner: string; member: string }[]> {
     if (memberIds.length === 0) return [];

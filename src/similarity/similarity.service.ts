@@ -267,30 +267,24 @@ export class SimilarityService {
     const isOurs = (owner: string) => partitionOfKey(owner, partitionCount) === partition;
     const subjects = messages.map((m) => m.subject);
     const { threshold, reverseSearch } = this.settings;
+    // One read of who in this partition holds a subject or (index mode) a seed.
+    const seeds = reverseSearch === 'index' ? messages.flatMap((m) => m.seeds) : [];
+    const holders = new Map<string, string[]>();
+    for (const { owner, member } of await this.pools.holdingsOf(db, [...new Set([...subjects, ...seeds])])) {
+      if (isOurs(owner)) holders.set(member, [...(holders.get(member) ?? []), owner]);
+    }
     const entering =
       reverseSearch === 'exact'
-        ? await this.pools.poolsSubjectsMayEnter(db, subjects, threshold)
-        : await this.pools.offersThatMayEnter(db, await this.indexOffers(db, messages, isOurs), threshold);
+        ? (await this.pools.poolsSubjectsMayEnter(db, subjects, threshold)).filter((o) => isOurs(o.owner))
+        : await this.pools.offersThatMayEnter(db, indexOffers(messages, holders, isOurs), threshold);
     const offers = new Map<string, Set<string>>();
-    for (const { owner, subject } of entering.filter((o) => isOurs(o.owner))) {
+    for (const { owner, subject } of entering) {
       if (!offers.has(subject)) offers.set(subject, new Set());
       offers.get(subject)!.add(owner);
     }
-    const owners = new Set((await this.pools.holdersOf(db, subjects)).filter(isOurs));
+    const owners = new Set(subjects.flatMap((subject) => holders.get(subject) ?? []));
     for (const offered of offers.values()) for (const owner of offered) owners.add(owner);
     return { pools: await this.pools.load(db, [...owners]), offers };
-  }
-
-  /** Index mode: each subject with this partition's candidates of its walk and holders of its seeds. */
-  private async indexOffers(db: EntityManager, messages: RepairMessage[], isOurs: (owner: string) => boolean): Promise<OwnerAndSubject[]> {
-    const holdings = await this.pools.holdingsOf(db, [...new Set(messages.flatMap((m) => m.seeds))]);
-    const holdersOfSeed = new Map<string, string[]>();
-    for (const { owner, member } of holdings) if (isOurs(owner)) holdersOfSeed.set(member, [...(holdersOfSeed.get(member) ?? []), owner]);
-    return messages.flatMap((m) => {
-      const owners = new Set([...m.candidates.map((c) => c.studentId), ...m.seeds.flatMap((seed) => holdersOfSeed.get(seed) ?? [])]);
-      owners.delete(m.subject);
-      return [...owners].filter(isOurs).map((owner) => ({ owner, subject: m.subject }));
-    });
   }
 
   /**
@@ -367,4 +361,13 @@ export class SimilarityService {
     else if (decision.action === 'remove') this.logger.info({ ...fields, reason: decision.reason }, 'student removed from the graph');
     else this.logger.info({ ...fields, storedVersion: decision.storedVersion, eventVersion: event.version }, 'stale event ignored');
   }
+}
+
+/** Index mode: each subject with this partition's candidates of its walk and holders of its seeds. */
+function indexOffers(messages: RepairMessage[], holders: ReadonlyMap<string, string[]>, isOurs: (owner: string) => boolean): OwnerAndSubject[] {
+  return messages.flatMap((m) => {
+    const owners = new Set([...m.candidates.map((c) => c.studentId), ...m.seeds.flatMap((seed) => holders.get(seed) ?? [])]);
+    owners.delete(m.subject);
+    return [...owners].filter(isOurs).map((owner) => ({ owner, subject: m.subject }));
+  });
 }

@@ -1,6 +1,6 @@
 import { Neighbor } from './neighbor';
 import { NeighborPool } from './neighbor-pool';
-import { coalesceRepairs, CurrentEmbeddings, Offers, RepairMessage } from './repair-protocol';
+import { coalesceRepairs, CurrentEmbeddings, HolderIndex, Offers, RepairMessage } from './repair-protocol';
 
 /** A pool owner and a subject whose current similarity a judgement may ask for. */
 export interface ScoredPair {
@@ -17,21 +17,15 @@ export interface ScoredPair {
  * offers, or judged an earlier message whose subject is one of its seeds. A superset is harmless.
  */
 export function similaritiesNeeded(pools: ReadonlyMap<string, NeighborPool>, messages: readonly RepairMessage[], offers: Offers = new Map()): ScoredPair[] {
-  const holdersOf = new Map<string, Set<string>>();
-  for (const [owner, pool] of pools) {
-    for (const n of pool.entries) {
-      if (!holdersOf.has(n.studentId)) holdersOf.set(n.studentId, new Set());
-      holdersOf.get(n.studentId)!.add(owner);
-    }
-  }
+  const holdersBefore = new HolderIndex(pools);
   const judgedBySubject = new Map<string, Set<string>>();
   const pairs: ScoredPair[] = [];
   for (const message of coalesceRepairs(messages)) {
-    const judged = new Set<string>(holdersOf.get(message.subject) ?? []);
+    const judged = new Set<string>(holdersBefore.of(message.subject));
     for (const c of message.candidates) judged.add(c.studentId);
     for (const owner of offers.get(message.subject) ?? []) judged.add(owner);
     for (const seed of message.seeds) {
-      for (const owner of holdersOf.get(seed) ?? []) judged.add(owner);
+      for (const owner of holdersBefore.of(seed)) judged.add(owner);
       for (const owner of judgedBySubject.get(seed) ?? []) judged.add(owner);
     }
     judged.delete(message.subject);

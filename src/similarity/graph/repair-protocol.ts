@@ -215,7 +215,7 @@ export function applyRepairs(
 }
 
 /** Which loaded pools hold each student, kept up to date as the judgement changes them. */
-class HolderIndex {
+export class HolderIndex {
   private readonly byMember = new Map<string, Set<string>>();
 
   constructor(pools: ReadonlyMap<string, NeighborPool>) {
