@@ -51,6 +51,8 @@ export interface CappedRun {
   serial: { metrics: string; secondsPerMove: number; ceilingMovesPerSecond: number };
   /** RepairMessage entries read back per partition of the repair topic (all zero: this build produced none). */
   repairEntries: number[];
+  /** Milliseconds per move of batch time, summed over the workers: event batches, repair batches, and each step of the repair batches (absent in builds without the step metric). */
+  batchMsPerMove: { events: number; repairs: number; repairSteps: Record<string, number> };
   throttling: { periods: number; throttledPeriods: number; throttledSeconds: number }[];
 }
 
@@ -182,6 +184,11 @@ export async function runGroup(
       settle: { metric: settle.name, p50: 1000 * quantile(settle, 0.5), p95: 1000 * quantile(settle, 0.95), p99: 1000 * quantile(settle, 0.99) },
       serial: { metrics: serialNames.join(' + '), secondsPerMove, ceilingMovesPerSecond: 1 / secondsPerMove },
       repairEntries,
+      batchMsPerMove: {
+        events: (1000 * sumBetween(before, after, 'similarity_batch_duration_seconds_sum')) / moves,
+        repairs: (1000 * sumBetween(before, after, 'similarity_repair_batch_duration_seconds_sum')) / moves,
+        repairSteps: Object.fromEntries(Object.entries(byLabelBetween(before, after, 'similarity_repair_step_seconds_total', 'step')).map(([step, s]) => [step, (1000 * s) / moves])),
+      },
       throttling,
     };
   } finally {
@@ -201,6 +208,22 @@ export async function runGroup(
 function sumBetween(before: string[], after: string[], name: string): number {
   const total = (texts: string[]) => texts.reduce((s, text) => s + metricValues(text, [name])[name], 0);
   return total(after) - total(before);
+}
+
+/** A counter by one label's values, summed over the workers, after minus before. */
+function byLabelBetween(before: string[], after: string[], name: string, label: string): Record<string, number> {
+  const sums: Record<string, number> = {};
+  const add = (texts: string[], sign: number) => {
+    for (const text of texts) {
+      for (const line of text.split('\n')) {
+        const match = new RegExp(`^${name}\\{(?:.*,)?${label}="([^"]+)"[^}]*\\}\\s+(\\S+)`).exec(line);
+        if (match) sums[match[1]] = (sums[match[1]] ?? 0) + sign * Number(match[2]);
+      }
+    }
+  };
+  add(after, 1);
+  add(before, -1);
+  return sums;
 }
 
 /** The histogram's buckets, summed over the workers and label sets, after minus before. */

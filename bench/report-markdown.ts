@@ -183,6 +183,8 @@ function cpuByProcessSection(services: ServiceRun[]): string[] {
   ];
 }
 
+const REPAIR_STEPS = ['holdings', 'entering', 'load', 'vectors', 'judge', 'refill', 'write'];
+
 /** Machine busy share above which a capped run no longer shows the workers' limit alone. */
 const SATURATED = 0.9;
 
@@ -215,12 +217,20 @@ export function cappedTables(c: CappedResults): string {
     (c.runs.some((r) => (r.throughput.machineCpuBusy ?? 0) >= SATURATED)
       ? ` **The machine was at least ${100 * SATURATED}% busy in a run: PostgreSQL and Kafka may have been short of CPU, so its speed-up says little about the workers.**`
       : '');
-  if (!c.skew) return `${runs}\n\n${notes}`;
+  const batchTime = table(
+    ['workers', 'event batches ms/move', 'repair batches ms/move', ...REPAIR_STEPS.map((s) => `repair: ${s}`)],
+    c.runs.map((r) => [r.workers, f(r.batchMsPerMove.events, 2), f(r.batchMsPerMove.repairs, 2), ...REPAIR_STEPS.map((s) => (s in r.batchMsPerMove.repairSteps ? f(r.batchMsPerMove.repairSteps[s], 2) : '-'))]),
+  );
+  const batchNotes =
+    'Batch time per move, wall clock summed over the workers (`similarity_batch_duration_seconds`, `similarity_repair_batch_duration_seconds`), and the repair batches by step (`similarity_repair_step_seconds_total`): ' +
+    "holdings reads who in the partition holds a subject or seed, entering checks the offers against the pools' bounds, load reads the pools, vectors the versions and similarities, judge is the pure judgement, refill searches the pools that fell below K, write saves pools and lists; the rest of a repair batch is its turn, fence, BEGIN and COMMIT.";
+  const withBatchTime = `${runs}\n\n${notes}\n\n${batchTime}\n\n${batchNotes}`;
+  if (!c.skew) return withBatchTime;
   const s = c.skew;
   const skew = table(['partition', ...s.moves.map((_, p) => String(p)), 'max/mean'], [
     ['moves', ...s.moves, ''],
     ['repair entries', ...s.repairs, ''],
     ['load', ...s.moves.map((m, p) => m + s.repairs[p]), f(s.maxOverMean, 2)],
   ]);
-  return `${runs}\n\n${notes}\n\nPartition skew at ${s.partitions} partitions (one uncapped worker, same events): moves by partitionOfKey of the stream's keys, plus the RepairMessage entries read back from each partition of the repair topic (a partition's own share applied in its own transaction is not in the topic).\n\n${skew}`;
+  return `${withBatchTime}\n\nPartition skew at ${s.partitions} partitions (one uncapped worker, same events): moves by partitionOfKey of the stream's keys, plus the RepairMessage entries read back from each partition of the repair topic (a partition's own share applied in its own transaction is not in the topic).\n\n${skew}`;
 }

@@ -35,6 +35,12 @@ export class WorkerMetrics {
   readonly repairsApplied = new Counter({ name: 'similarity_repairs_applied_total', help: "Repair messages judged against this worker's pools", registers: [this.registry] });
   readonly repairRecordsMalformed = new Counter({ name: 'similarity_repair_records_malformed_total', help: 'Records of the repair topic that are not a list of repair messages for their partition: skipped and logged (internal, never dead-lettered)', registers: [this.registry] });
   readonly repairBatchDuration = new Histogram({ name: 'similarity_repair_batch_duration_seconds', help: 'Time to judge one batch of repair messages, database commit included', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly repairStepSeconds = new Counter({
+    name: 'similarity_repair_step_seconds_total',
+    help: 'Time repair batches spent in each step of their transaction (holdings, entering, load, vectors, judge, refill, write): where repair time goes',
+    labelNames: ['step'] as const,
+    registers: [this.registry],
+  });
   readonly eventToSettled = new Histogram({ name: 'similarity_event_to_settled_seconds', help: "From an event's record timestamp to the commit of one partition's repairs it caused (observed by that partition's owner)", buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [this.registry] });
   readonly longestGraphTransaction = new Gauge({ name: 'similarity_graph_transaction_max_seconds', help: 'The longest graph transaction since the process started', registers: [this.registry] });
   readonly graphWritesBlocked = new Gauge({

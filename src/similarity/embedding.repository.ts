@@ -26,6 +26,15 @@ export interface NeighborSearch {
   mode: 'exact' | 'index';
 }
 
+/** Two students' usable vectors as one statement read them (see pairStates). */
+export interface PairState {
+  studentId: string;
+  otherId: string;
+  studentVersion: number | null;
+  otherVersion: number | null;
+  similarity: number | null;
+}
+
 /** The graph's SQL on student_embeddings, vector searches included (verify streams them itself). */
 @Injectable()
 export class EmbeddingRepository {
@@ -104,22 +113,31 @@ export class EmbeddingRepository {
     return count;
   }
 
-  /** Current similarity of each (student, other) pair; pairs with a missing student are left out. */
-  async pairSimilarities(db: EntityManager, pairs: { studentId: string; otherId: string }[]): Promise<{ studentId: string; otherId: string; similarity: number; studentVersion: number; otherVersion: number }[]> {
+  /**
+   * For each (student, other) pair: each side's embedding version where it has a usable vector
+   * (null when it has none or an unusable one), and their similarity where both have. One
+   * statement, so versions and similarities come from one snapshot and always agree.
+   */
+  async pairStates(db: EntityManager, pairs: { studentId: string; otherId: string }[], dimension: number): Promise<PairState[]> {
     if (pairs.length === 0) return [];
-    const rows: { student_id: string; other_id: string; similarity: number; student_version: string; other_version: string }[] = await db.query(
-      `SELECT p.student_id, p.other_id, 1 - (x.vec <=> y.vec) AS similarity, x.version AS student_version, y.version AS other_version
+    const usable = (v: string) => `(${v}.student_id IS NOT NULL AND vector_dims(${v}.vec) = $3 AND vector_norm(${v}.vec) > 0)`;
+    const rows: { student_id: string; other_id: string; student_version: string | null; other_version: string | null; similarity: number | null }[] = await db.query(
+      `SELECT p.student_id, p.other_id,
+              CASE WHEN ${usable('x')} THEN x.version END AS student_version,
+              CASE WHEN ${usable('y')} THEN y.version END AS other_version,
+              CASE WHEN ${usable('x')} AND ${usable('y')} THEN 1 - (x.vec <=> y.vec) END AS similarity
          FROM unnest($1::text[], $2::text[]) AS p(student_id, other_id)
-         JOIN student_embeddings x ON x.student_id = p.student_id
-         JOIN student_embeddings y ON y.student_id = p.other_id`,
-      [pairs.map((p) => p.studentId), pairs.map((p) => p.otherId)],
+         LEFT JOIN student_embeddings x ON x.student_id = p.student_id
+         LEFT JOIN student_embeddings y ON y.student_id = p.other_id`,
+      [pairs.map((p) => p.studentId), pairs.map((p) => p.otherId), dimension],
     );
+    const version = (v: string | null) => (v === null ? null : Number(v));
     return rows.map((r) => ({
       studentId: r.student_id,
       otherId: r.other_id,
-      similarity: Number(r.similarity),
-      studentVersion: Number(r.student_version),
-      otherVersion: Number(r.other_version),
+      studentVersion: version(r.student_version),
+      otherVersion: version(r.other_version),
+      similarity: r.similarity === null ? null : Number(r.similarity),
     }));
   }
 

@@ -85,9 +85,6 @@ interface PoolsToJudge {
  *   fall short, and writes what changed. Judging produces nothing: a pool change is not a vector
  *   change.
  */
-/** Reads of versions and similarities tried before judging anyway (a judgement asking a missing pair then fails the batch, which is retried). */
-const MAX_CONSISTENT_READS = 5;
-
 @Injectable()
 export class SimilarityService {
   private longestBatchMs = 0;
@@ -249,10 +246,10 @@ export class SimilarityService {
     const coalesced = coalesceRepairs(messages);
     if (coalesced.length === 0) return { judged: 0, refills: 0, listsWritten: 0 };
     const stored = await this.poolsToJudge(db, partition, coalesced);
-    const current = await this.currentVectors(db, stored, coalesced);
-    const judged = applyRepairs(stored.pools, coalesced, current, this.settings, stored.offers);
-    const { pools, refills } = await this.refill(db, judged);
-    const listsWritten = await this.writeRepairedPools(db, stored.pools, pools, coalesced);
+    const current = await this.timedStep('vectors', () => this.currentVectors(db, stored, coalesced));
+    const judged = await this.timedStep('judge', async () => applyRepairs(stored.pools, coalesced, current, this.settings, stored.offers));
+    const { pools, refills } = await this.timedStep('refill', () => this.refill(db, judged));
+    const listsWritten = await this.timedStep('write', () => this.writeRepairedPools(db, stored.pools, pools, coalesced));
     return { judged: judged.size, refills, listsWritten };
   }
 
@@ -270,13 +267,15 @@ export class SimilarityService {
     // One read of who in this partition holds a subject or (index mode) a seed.
     const seeds = reverseSearch === 'index' ? messages.flatMap((m) => m.seeds) : [];
     const holders = new Map<string, string[]>();
-    for (const { owner, member } of await this.pools.holdingsOf(db, [...new Set([...subjects, ...seeds])])) {
+    const holdings = await this.timedStep('holdings', () => this.pools.holdingsOf(db, [...new Set([...subjects, ...seeds])]));
+    for (const { owner, member } of holdings) {
       if (isOurs(owner)) holders.set(member, [...(holders.get(member) ?? []), owner]);
     }
-    const entering =
+    const entering = await this.timedStep('entering', async () =>
       reverseSearch === 'exact'
         ? (await this.pools.poolsSubjectsMayEnter(db, subjects, threshold)).filter((o) => isOurs(o.owner))
-        : await this.pools.offersThatMayEnter(db, indexOffers(messages, holders, isOurs), threshold);
+        : await this.pools.offersThatMayEnter(db, indexOffers(messages, holders, isOurs), threshold),
+    );
     const offers = new Map<string, Set<string>>();
     for (const { owner, subject } of entering) {
       if (!offers.has(subject)) offers.set(subject, new Set());
@@ -284,27 +283,34 @@ export class SimilarityService {
     }
     const owners = new Set(subjects.flatMap((subject) => holders.get(subject) ?? []));
     for (const offered of offers.values()) for (const owner of offered) owners.add(owner);
-    return { pools: await this.pools.load(db, [...owners]), offers };
+    return { pools: await this.timedStep('load', () => this.pools.load(db, [...owners])), offers };
+  }
+
+  private async timedStep<T>(step: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.metrics.repairStepSeconds.inc({ step }, (performance.now() - started) / 1000);
+    }
   }
 
   /**
-   * The versions and the similarities the judgement needs, read so that they agree: each
-   * statement of this transaction sees the upstream's latest commits, so a vector written or
-   * deleted between the two reads is read again rather than judged from figures of two moments.
+   * The versions and the similarities the judgement needs, in one statement (one snapshot, so
+   * they agree). Every judged pool's owner appears in a pair with the subject it judges, so every
+   * version the judgement asks for is read here.
    */
   private async currentVectors(db: EntityManager, stored: PoolsToJudge, messages: RepairMessage[]): Promise<CurrentEmbeddings> {
-    const ids = [...new Set([...stored.pools.keys(), ...messages.map((m) => m.subject)])];
     const needed = similaritiesNeeded(stored.pools, messages, stored.offers);
-    for (let attempt = 1; ; attempt++) {
-      const states = await this.embeddings.loadStates(db, ids, this.config.vectors.dimension);
-      const versions = new Map([...states].filter(([, s]) => s.defect === null).map(([id, s]) => [id, s.version]));
-      const asked = needed.filter((p) => versions.has(p.owner) && versions.has(p.subject));
-      const computed = await this.embeddings.pairSimilarities(db, asked.map((p) => ({ studentId: p.owner, otherId: p.subject })));
-      const agree = computed.length === asked.length && computed.every((c) => versions.get(c.studentId) === c.studentVersion && versions.get(c.otherId) === c.otherVersion);
-      if (agree || attempt >= MAX_CONSISTENT_READS) {
-        return currentEmbeddings(versions, computed.map((c) => ({ owner: c.studentId, subject: c.otherId, similarity: c.similarity })));
-      }
+    const states = await this.embeddings.pairStates(db, needed.map((p) => ({ studentId: p.owner, otherId: p.subject })), this.config.vectors.dimension);
+    const versions = new Map<string, number>();
+    const similarities: { owner: string; subject: string; similarity: number }[] = [];
+    for (const s of states) {
+      if (s.studentVersion !== null) versions.set(s.studentId, s.studentVersion);
+      if (s.otherVersion !== null) versions.set(s.otherId, s.otherVersion);
+      if (s.similarity !== null) similarities.push({ owner: s.studentId, subject: s.otherId, similarity: s.similarity });
     }
+    return currentEmbeddings(versions, similarities);
   }
 
   /** Judged pools as they will be written: the ones that fell below K searched afresh. */
