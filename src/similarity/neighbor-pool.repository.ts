@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { keyHash } from '../kafka/partition-of-key';
 import { compareNeighbors } from './graph/neighbor';
 import { NeighborPool, poolChange } from './graph/neighbor-pool';
 
@@ -17,6 +18,15 @@ export interface OwnerAndSubject {
   owner: string;
   subject: string;
 }
+
+/** One partition of the event topic, as its owner reads its own rows. */
+export interface OwnPartition {
+  partition: number;
+  partitionCount: number;
+}
+
+/** Rows of the partition, and rows written before owner_hash existed (the caller sorts those out). */
+const OF_PARTITION = (alias: string, count: string, partition: string) => `(${alias}.owner_hash IS NULL OR ${alias}.owner_hash % ${count}::int = ${partition}::int)`;
 
 /** The pre-filters against pool bounds keep a little more than the pool rules would take: a superset is harmless, a float rounding that drops an entrant is not. */
 const ENTRY_MARGIN = 1e-9;
@@ -40,19 +50,24 @@ export class NeighborPoolRepository {
     return toPools(rows);
   }
 
-  /** Who holds whom, for the given members: one row per pool entry. */
-  async holdingsOf(db: EntityManager, memberIds: string[]): Promise<{ owner: string; member: string }[]> {
+  /** Who in the partition holds whom, for the given members: one row per pool entry (and any row without an owner hash). */
+  async holdingsOf(db: EntityManager, memberIds: string[], own: OwnPartition): Promise<{ owner: string; member: string }[]> {
     if (memberIds.length === 0) return [];
-    return db.query('SELECT owner, member FROM student_pool_entries WHERE member = ANY($1::text[])', [memberIds]);
+    return db.query(`SELECT e.owner, e.member FROM student_pool_entries e WHERE e.member = ANY($1::text[]) AND ${OF_PARTITION('e', '$2', '$3')}`, [
+      memberIds,
+      own.partitionCount,
+      own.partition,
+    ]);
   }
 
   /**
-   * Exact mode: for each subject, every pool (but its own) that the subject's CURRENT vector may
+   * Exact mode: for each subject, every pool of the partition (but its own, and with any pool
+   * without an owner hash) that the subject's CURRENT vector may
    * enter by the pool's CURRENT bound (or the threshold, for a complete pool). One pass over all
    * pools for the whole batch; read by the pools' owner in its write transaction, so no bound can
    * move between this read and the judgement.
    */
-  async poolsSubjectsMayEnter(db: EntityManager, subjectIds: string[], threshold: number): Promise<OwnerAndSubject[]> {
+  async poolsSubjectsMayEnter(db: EntityManager, subjectIds: string[], threshold: number, own: OwnPartition): Promise<OwnerAndSubject[]> {
     if (subjectIds.length === 0) return [];
     return db.query(
       `SELECT p.student_id AS owner, q.student_id AS subject
@@ -60,8 +75,9 @@ export class NeighborPoolRepository {
          JOIN student_embeddings e ON e.student_id = p.student_id
          CROSS JOIN (SELECT student_id, vec FROM student_embeddings WHERE student_id = ANY($1::text[])) q
         WHERE p.student_id <> q.student_id
+          AND ${OF_PARTITION('p', '$3', '$4')}
           AND 1 - (e.vec <=> q.vec) >= greatest($2::float8, coalesce(p.bound_similarity, $2::float8)) - ${ENTRY_MARGIN}`,
-      [subjectIds, threshold],
+      [subjectIds, threshold, own.partitionCount, own.partition],
     );
   }
 
@@ -95,10 +111,10 @@ export class NeighborPoolRepository {
     await this.deleteEntriesOf(db, changes.filter((c) => c.replaced).map((c) => c.owner));
     if (bounds.length > 0) {
       await db.query(
-        `INSERT INTO student_neighbor_pools AS p (student_id, bound_id, bound_similarity, updated_at)
-         SELECT student_id, bound_id, bound_similarity, now() FROM unnest($1::text[], $2::text[], $3::float8[]) AS r(student_id, bound_id, bound_similarity)
-         ON CONFLICT (student_id) DO UPDATE SET bound_id = EXCLUDED.bound_id, bound_similarity = EXCLUDED.bound_similarity, updated_at = now()`,
-        [bounds.map((c) => c.owner), bounds.map((c) => c.bound?.studentId ?? null), bounds.map((c) => c.bound?.similarity ?? null)],
+        `INSERT INTO student_neighbor_pools AS p (student_id, bound_id, bound_similarity, owner_hash, updated_at)
+         SELECT student_id, bound_id, bound_similarity, owner_hash, now() FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[]) AS r(student_id, bound_id, bound_similarity, owner_hash)
+         ON CONFLICT (student_id) DO UPDATE SET bound_id = EXCLUDED.bound_id, bound_similarity = EXCLUDED.bound_similarity, owner_hash = EXCLUDED.owner_hash, updated_at = now()`,
+        [bounds.map((c) => c.owner), bounds.map((c) => c.bound?.studentId ?? null), bounds.map((c) => c.bound?.similarity ?? null), bounds.map((c) => keyHash(c.owner))],
       );
     }
     if (removals.length > 0) {
@@ -109,9 +125,9 @@ export class NeighborPoolRepository {
     }
     if (upserts.length > 0) {
       await db.query(
-        `INSERT INTO student_pool_entries AS e (owner, member, similarity) SELECT * FROM unnest($1::text[], $2::text[], $3::float8[])
-         ON CONFLICT (owner, member) DO UPDATE SET similarity = EXCLUDED.similarity`,
-        [upserts.map(([owner]) => owner), upserts.map(([, n]) => n.studentId), upserts.map(([, n]) => n.similarity)],
+        `INSERT INTO student_pool_entries AS e (owner, member, similarity, owner_hash) SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[])
+         ON CONFLICT (owner, member) DO UPDATE SET similarity = EXCLUDED.similarity, owner_hash = EXCLUDED.owner_hash`,
+        [upserts.map(([owner]) => owner), upserts.map(([, n]) => n.studentId), upserts.map(([, n]) => n.similarity), upserts.map(([owner]) => keyHash(owner))],
       );
     }
   }

@@ -260,20 +260,21 @@ export class SimilarityService {
    * pools' only writer; the pools a subject cannot enter are not loaded (see applyRepairs).
    */
   private async poolsToJudge(db: EntityManager, partition: number, messages: RepairMessage[]): Promise<PoolsToJudge> {
-    const partitionCount = this.partitionCount();
-    const isOurs = (owner: string) => partitionOfKey(owner, partitionCount) === partition;
+    const own = { partition, partitionCount: this.partitionCount() };
+    // The SQL reads only the partition's rows, and rows without an owner hash: those are sorted here.
+    const isOurs = (owner: string) => partitionOfKey(owner, own.partitionCount) === partition;
     const subjects = messages.map((m) => m.subject);
     const { threshold, reverseSearch } = this.settings;
     // One read of who in this partition holds a subject or (index mode) a seed.
     const seeds = reverseSearch === 'index' ? messages.flatMap((m) => m.seeds) : [];
     const holders = new Map<string, string[]>();
-    const holdings = await this.timedStep('holdings', () => this.pools.holdingsOf(db, [...new Set([...subjects, ...seeds])]));
+    const holdings = await this.timedStep('holdings', () => this.pools.holdingsOf(db, [...new Set([...subjects, ...seeds])], own));
     for (const { owner, member } of holdings) {
       if (isOurs(owner)) holders.set(member, [...(holders.get(member) ?? []), owner]);
     }
     const entering = await this.timedStep('entering', async () =>
       reverseSearch === 'exact'
-        ? (await this.pools.poolsSubjectsMayEnter(db, subjects, threshold)).filter((o) => isOurs(o.owner))
+        ? (await this.pools.poolsSubjectsMayEnter(db, subjects, threshold, own)).filter((o) => isOurs(o.owner))
         : await this.pools.offersThatMayEnter(db, indexOffers(messages, holders, isOurs), threshold),
     );
     const offers = new Map<string, Set<string>>();
