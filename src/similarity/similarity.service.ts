@@ -78,8 +78,9 @@ interface PoolsToJudge {
  * partition's owner row (PartitionOwnership).
  *
  * - applyEvents: a batch of the event topic. The partition's moved students get fresh pools
- *   (searched inside the fenced transaction), the leaving ones lose theirs; after the commit,
- *   every change is announced to every partition as a repair message.
+ *   (searched inside the fenced transaction), the leaving ones lose theirs, and the partition's
+ *   own pools are judged against every change; after the commit, every change is announced to
+ *   every other partition as a repair message.
  * - applyRepairs: a batch of the repair topic. The partition's owner judges each announced change
  *   against its own pools and the current vectors (repair-protocol.ts), refills the pools that
  *   fall short, and writes what changed. Judging produces nothing: a pool change is not a vector
@@ -113,14 +114,26 @@ export class SimilarityService {
 
   /**
    * Applies a batch of one partition of the event topic: one fenced transaction writes the moved
-   * students' fresh pools and lists and removes the leaving ones; then their repair messages are
-   * produced (awaited), so the caller may commit the batch's offsets once this resolves.
+   * students' fresh pools and lists, removes the leaving ones and judges the partition's own share
+   * of the changes; then the other partitions' repair messages are produced (awaited), so the
+   * caller may commit the batch's offsets once this resolves.
    */
   async applyEvents(partition: number, events: EmbeddingEvent[], timestampOf: EventTimestamps = () => Date.now()): Promise<BatchOutcome> {
     const started = performance.now();
     const latest = coalesceByStudent(events);
-    const { plan, searched } = await this.inPartitionTransaction(partition, (db) => this.applyOwnEvents(db, latest));
-    await this.repairs.publish(this.announce(plan, searched, timestampOf));
+    const { plan, elsewhere, ownShare } = await this.inPartitionTransaction(partition, async (db) => {
+      const { plan, searched } = await this.applyOwnEvents(db, latest);
+      const elsewhere = this.announce(plan, searched, timestampOf);
+      const ownMessages = elsewhere.get(partition) ?? [];
+      elsewhere.delete(partition);
+      // The partition's own share is judged here, by the same writer in the same fenced
+      // transaction, after the moved students' vectors were written upstream, as its repair batch
+      // would judge it: one message in P never travels, and it settles with the event.
+      const judged = await this.judgeRepairs(db, partition, ownMessages);
+      return { plan, elsewhere, ownShare: { messages: ownMessages, judged } };
+    });
+    this.observeJudged(ownShare.messages, ownShare.judged);
+    await this.repairs.publish(elsewhere);
     this.observeEventBatch(events.length, plan, performance.now() - started);
     return {
       rejected: plan.decided.flatMap(({ event, decision }) =>
@@ -135,13 +148,17 @@ export class SimilarityService {
   async applyRepairs(partition: number, messages: RepairMessage[]): Promise<RepairBatchResult> {
     const started = performance.now();
     const result = await this.inPartitionTransaction(partition, (db) => this.judgeRepairs(db, partition, messages));
+    this.observeJudged(messages, result);
+    this.metrics.repairBatchDuration.observe((performance.now() - started) / 1000);
+    return result;
+  }
+
+  private observeJudged(messages: RepairMessage[], result: RepairBatchResult): void {
     const settledAt = Date.now();
     for (const message of messages) this.metrics.eventToSettled.observe(Math.max(0, settledAt - message.eventTimestamp) / 1000);
     this.metrics.repairsApplied.inc(messages.length);
-    this.metrics.repairBatchDuration.observe((performance.now() - started) / 1000);
     this.metrics.listsRepaired.inc(result.listsWritten);
     this.metrics.refills.inc(result.refills);
-    return result;
   }
 
   /**
@@ -221,7 +238,7 @@ export class SimilarityService {
     ]);
   }
 
-  /** Every change of the batch, as one message per partition (this one's included), grouped by destination. */
+  /** Every change of the batch, as one message per partition (this one's included: applyEvents judges it itself), grouped by destination. */
   private announce(plan: OwnEventPlan, searched: Map<string, OwnSearch>, timestampOf: EventTimestamps): Map<number, RepairMessage[]> {
     if (plan.moved.length + plan.removed.length === 0) return new Map();
     const partitionCount = this.partitionCount();

@@ -85,7 +85,8 @@ describe('one writer per list: events on their partition, repairs judged by the 
       await expect(graph.service.applyEvents(partition, [upsert(student, 9)])).rejects.toBeInstanceOf(FencedError);
       expect(graph.repairs.produced).toBe(0);
       await other.service.applyEvents(partition, [upsert(student, 9)]);
-      expect(other.repairs.produced).toBe(3);
+      // One message per other partition: the partition's own share is judged in the event's transaction.
+      expect(other.repairs.produced).toBe(2);
     } finally {
       await graph.module.close();
       await other.module.close();
@@ -191,6 +192,38 @@ describe('index mode: a refill that lowers a bound while a moved student is bein
       await graph.settleRepairs();
       expect((await env.storedGraph()).get(y)!.map((n) => n.studentId)).toEqual(['a4', 'a5', x]);
       expect(await graphViolations(env, vectors, 3, -1)).toEqual([]);
+    } finally {
+      await graph.module.close();
+    }
+  });
+});
+
+describe("a partition's own share of its events' changes", () => {
+  const K = 4;
+  const THRESHOLD = 0.1;
+  const env = new TestEnvironment({ CANDIDATE_SEARCH: 'exact', MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '2', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: '8' });
+
+  beforeAll(() => env.setUp(1));
+  afterAll(() => env.tearDown());
+
+  it("a partition judges its own share of its events' changes in their transaction: one partition settles without a repair message", async () => {
+    const graph = await graphServiceModule(env, undefined, 1);
+    try {
+      const random = seededRandom(8);
+      const vectors = new Map<string, number[]>();
+      clusteredVectors(random, 40, 8, 4, 0.4).forEach((vector, i) => vectors.set(`own-${String(i).padStart(2, '0')}`, vector));
+      await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+      await graph.service.applyEvents(0, [...vectors.keys()].map((id) => upsert(id, 1)));
+      const ids = [...vectors.keys()];
+      const movers = ids.filter((_, i) => i % 5 === 0);
+      for (const id of movers) vectors.set(id, vectors.get(ids[(ids.indexOf(id) + 20) % ids.length])!.map((x) => x + 0.05 * (random() - 0.5)));
+      await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
+      const leaving = ids.filter((_, i) => i % 9 === 4);
+      for (const id of leaving) vectors.delete(id);
+      await graph.service.applyEvents(0, [...movers.map((id) => upsert(id, 2)), ...leaving.map((id) => remove(id, 2))]);
+
+      expect(graph.repairs.produced).toBe(0);
+      expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
     } finally {
       await graph.module.close();
     }
