@@ -109,27 +109,31 @@ export class NeighborPoolRepository {
     const removals = changes.flatMap((c) => c.removals.map((member) => [c.owner, member] as const));
     const upserts = changes.flatMap((c) => c.upserts.map((n) => [c.owner, n] as const));
     await this.deleteEntriesOf(db, changes.filter((c) => c.replaced).map((c) => c.owner));
-    if (bounds.length > 0) {
-      await db.query(
-        `INSERT INTO student_neighbor_pools AS p (student_id, bound_id, bound_similarity, owner_hash, updated_at)
+    if (bounds.length + removals.length + upserts.length === 0) return;
+    // One statement (one round trip): a pool's removals and upserts never name the same member.
+    await db.query(
+      `WITH bounds AS (
+         INSERT INTO student_neighbor_pools AS p (student_id, bound_id, bound_similarity, owner_hash, updated_at)
          SELECT student_id, bound_id, bound_similarity, owner_hash, now() FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[]) AS r(student_id, bound_id, bound_similarity, owner_hash)
-         ON CONFLICT (student_id) DO UPDATE SET bound_id = EXCLUDED.bound_id, bound_similarity = EXCLUDED.bound_similarity, owner_hash = EXCLUDED.owner_hash, updated_at = now()`,
-        [bounds.map((c) => c.owner), bounds.map((c) => c.bound?.studentId ?? null), bounds.map((c) => c.bound?.similarity ?? null), bounds.map((c) => keyHash(c.owner))],
-      );
-    }
-    if (removals.length > 0) {
-      await db.query('DELETE FROM student_pool_entries e USING unnest($1::text[], $2::text[]) AS d(owner, member) WHERE e.owner = d.owner AND e.member = d.member', [
+         ON CONFLICT (student_id) DO UPDATE SET bound_id = EXCLUDED.bound_id, bound_similarity = EXCLUDED.bound_similarity, owner_hash = EXCLUDED.owner_hash, updated_at = now()
+       ), removed AS (
+         DELETE FROM student_pool_entries e USING unnest($5::text[], $6::text[]) AS d(owner, member) WHERE e.owner = d.owner AND e.member = d.member
+       )
+       INSERT INTO student_pool_entries AS e (owner, member, similarity, owner_hash) SELECT * FROM unnest($7::text[], $8::text[], $9::float8[], $10::int[])
+       ON CONFLICT (owner, member) DO UPDATE SET similarity = EXCLUDED.similarity, owner_hash = EXCLUDED.owner_hash`,
+      [
+        bounds.map((c) => c.owner),
+        bounds.map((c) => c.bound?.studentId ?? null),
+        bounds.map((c) => c.bound?.similarity ?? null),
+        bounds.map((c) => keyHash(c.owner)),
         removals.map(([owner]) => owner),
         removals.map(([, member]) => member),
-      ]);
-    }
-    if (upserts.length > 0) {
-      await db.query(
-        `INSERT INTO student_pool_entries AS e (owner, member, similarity, owner_hash) SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[])
-         ON CONFLICT (owner, member) DO UPDATE SET similarity = EXCLUDED.similarity, owner_hash = EXCLUDED.owner_hash`,
-        [upserts.map(([owner]) => owner), upserts.map(([, n]) => n.studentId), upserts.map(([, n]) => n.similarity), upserts.map(([owner]) => keyHash(owner))],
-      );
-    }
+        upserts.map(([owner]) => owner),
+        upserts.map(([, n]) => n.studentId),
+        upserts.map(([, n]) => n.similarity),
+        upserts.map(([owner]) => keyHash(owner)),
+      ],
+    );
   }
 
   /** Students who own a pool or pool entries but whose embedding is gone (left while no event said so). */

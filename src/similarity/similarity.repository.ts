@@ -68,13 +68,16 @@ export class SimilarityRepository {
         lastEvent.push(list.eventId);
       }
     }
+    // One statement: the rows it deletes are exactly those it does not upsert.
     await db.query(
-      `DELETE FROM student_similarity s
-        WHERE s.a = ANY($1::text[])
-          AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS n(a, b) WHERE n.a = s.a AND n.b = s.b)`,
-      [lists.map((list) => list.studentId), a, b],
+      `WITH dropped AS (
+         DELETE FROM student_similarity s
+          WHERE s.a = ANY($1::text[])
+            AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS n(a, b) WHERE n.a = s.a AND n.b = s.b)
+       )
+       ${upsertRowsSql('$2', '$3', '$4', '$5')}`,
+      [lists.map((list) => list.studentId), a, b, sim, lastEvent],
     );
-    await this.upsertRows(db, a, b, sim, lastEvent);
   }
 
   /**
@@ -83,24 +86,23 @@ export class SimilarityRepository {
    */
   async applyChanges(db: EntityManager, changes: NeighborListChange[]): Promise<void> {
     const dropped = changes.flatMap((c) => c.removals.map((b) => [c.studentId, b]));
-    if (dropped.length > 0) {
-      await db.query('DELETE FROM student_similarity s USING unnest($1::text[], $2::text[]) AS d(a, b) WHERE s.a = d.a AND s.b = d.b', [
-        dropped.map(([a]) => a),
-        dropped.map(([, b]) => b),
-      ]);
-    }
     const written = changes.flatMap((c) => c.upserts.map((n) => ({ a: c.studentId, n, eventId: c.eventId })));
-    await this.upsertRows(db, written.map((w) => w.a), written.map((w) => w.n.studentId), written.map((w) => w.n.similarity), written.map((w) => w.eventId));
-  }
-
-  private async upsertRows(db: EntityManager, a: string[], b: string[], sim: number[], lastEvent: string[]): Promise<void> {
-    if (a.length === 0) return;
+    if (dropped.length + written.length === 0) return;
+    // One statement: a list's removals and upserts never name the same neighbour.
     await db.query(
-      `INSERT INTO student_similarity AS s (a, b, sim, last_event, updated_at)
-       SELECT a, b, sim, last_event, now() FROM unnest($1::text[], $2::text[], $3::real[], $4::uuid[]) AS n(a, b, sim, last_event)
-       ON CONFLICT (a, b) DO UPDATE SET sim = EXCLUDED.sim, last_event = EXCLUDED.last_event, updated_at = now()
-        WHERE s.sim IS DISTINCT FROM EXCLUDED.sim`,
-      [a, b, sim, lastEvent],
+      `WITH dropped AS (
+         DELETE FROM student_similarity s USING unnest($1::text[], $2::text[]) AS d(a, b) WHERE s.a = d.a AND s.b = d.b
+       )
+       ${upsertRowsSql('$3', '$4', '$5', '$6')}`,
+      [dropped.map(([a]) => a), dropped.map(([, b]) => b), written.map((w) => w.a), written.map((w) => w.n.studentId), written.map((w) => w.n.similarity), written.map((w) => w.eventId)],
     );
   }
+}
+
+/** Upserts rows (a, b, sim, last_event) given as parallel arrays, leaving a row whose similarity is unchanged alone. */
+function upsertRowsSql(a: string, b: string, sim: string, lastEvent: string): string {
+  return `INSERT INTO student_similarity AS s (a, b, sim, last_event, updated_at)
+          SELECT a, b, sim, last_event, now() FROM unnest(${a}::text[], ${b}::text[], ${sim}::real[], ${lastEvent}::uuid[]) AS n(a, b, sim, last_event)
+          ON CONFLICT (a, b) DO UPDATE SET sim = EXCLUDED.sim, last_event = EXCLUDED.last_event, updated_at = now()
+           WHERE s.sim IS DISTINCT FROM EXCLUDED.sim`;
 }
