@@ -22,6 +22,17 @@ export class PartitionOwnerRepository {
     return Number(row.epoch);
   }
 
+  /**
+   * The partition's owner row, locked until the transaction ends, if no other transaction holds
+   * it: 'held elsewhere' then, without waiting (SKIP LOCKED); undefined when nobody took it.
+   */
+  async lockForWriteIfFree(db: EntityManager, partition: number): Promise<OwnerRow | 'held elsewhere' | undefined> {
+    const rows: OwnerRecord[] = await db.query('SELECT partition, epoch, member_id FROM graph_partition_owners WHERE partition = $1 FOR UPDATE SKIP LOCKED', [partition]);
+    if (rows.length > 0) return toOwnerRow(rows[0]);
+    const [exists]: unknown[] = await db.query('SELECT 1 FROM graph_partition_owners WHERE partition = $1', [partition]);
+    return exists ? 'held elsewhere' : undefined;
+  }
+
   /** The partition's owner row, locked until the transaction ends (a take-over waits for it); undefined when nobody took it. */
   async lockForWrite(db: EntityManager, partition: number): Promise<OwnerRow | undefined> {
     const rows: OwnerRecord[] = await db.query('SELECT partition, epoch, member_id FROM graph_partition_owners WHERE partition = $1 FOR UPDATE', [partition]);

@@ -77,9 +77,14 @@ export class PartitionOwnership {
   async fence(db: EntityManager, partition: number): Promise<void> {
     const held = this.held.get(partition);
     if (!held) throw new FencedError(partition, 'this worker has not taken it');
-    const waitStarted = performance.now();
-    const stored = await this.owners.lockForWrite(db, partition);
-    this.metrics.ownerLockWait.observe((performance.now() - waitStarted) / 1000);
+    let stored = await this.owners.lockForWriteIfFree(db, partition);
+    if (stored === 'held elsewhere') {
+      const waitStarted = performance.now();
+      stored = await this.owners.lockForWrite(db, partition);
+      this.metrics.ownerLockWait.observe((performance.now() - waitStarted) / 1000);
+    } else {
+      this.metrics.ownerLockWait.observe(0);
+    }
     const check = fenceCheck(held, stored);
     if (!check.ok) {
       this.metrics.fenced.inc();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { EmbeddingRepository, NearestWalk, NeighborSearch } from '../../src/similarity/embedding.repository';
+import { WorkerMetrics } from '../../src/metrics/worker-metrics';
 import { FencedError } from '../../src/similarity/fenced-error';
 import { PartitionOwnership } from '../../src/similarity/partition-ownership';
 import { graphViolations, INDEX_MODE_RECALL_FLOOR, judgeApproximateGraph } from '../support/graph-check';
@@ -14,6 +15,34 @@ import { atAngle, refillRaceStudents } from '../support/refill-race';
 const upsert = (studentId: string, version: number) => ({ studentId, eventId: randomUUID(), version, op: 'upsert' as const });
 const remove = (studentId: string, version: number) => ({ studentId, eventId: randomUUID(), version, op: 'delete' as const });
 
+const K = 4;
+const THRESHOLD = 0.1;
+/** `count` students in `clusters` clusters of 8-dimensional vectors, written at version 1. */
+async function arrive(env: TestEnvironment, random: () => number, prefix: string, count: number, clusters: number): Promise<Map<string, number[]>> {
+  const vectors = new Map<string, number[]>();
+  clusteredVectors(random, count, 8, clusters, 0.4).forEach((vector, i) => vectors.set(`${prefix}-${String(i).padStart(2, '0')}`, vector));
+  await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+  return vectors;
+}
+
+/**
+ * Moves every `moveEvery`-th student next to the one `shift` places on and lets every
+ * `leaveEvery`-th (from the third) leave, in `vectors` and in the database; returns their version-2 events.
+ */
+async function moveAndLeave(env: TestEnvironment, random: () => number, vectors: Map<string, number[]>, plan: { moveEvery: number; shift: number; leaveEvery: number }) {
+  const ids = [...vectors.keys()];
+  const movers = ids.filter((_, i) => i % plan.moveEvery === 0);
+  for (const id of movers) vectors.set(id, vectors.get(ids[(ids.indexOf(id) + plan.shift) % ids.length])!.map((x) => x + 0.05 * (random() - 0.5)));
+  await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
+  const leaving = ids.filter((_, i) => i % plan.leaveEvery === 3);
+  for (const id of leaving) vectors.delete(id);
+  return [...movers.map((id) => upsert(id, 2)), ...leaving.map((id) => remove(id, 2))];
+}
+
+/** A fresh database (on setUp) with small exact-mode pools of 8-dimensional vectors. */
+const exactModeEnvironment = () =>
+  new TestEnvironment({ CANDIDATE_SEARCH: 'exact', MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '2', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: '8' });
+
 /**
  * The write path of one writer per list, on the real SQL: each partition's event batches write
  * only that partition's lists and announce every change as repair messages; each partition's
@@ -22,9 +51,7 @@ const remove = (studentId: string, version: number) => ({ studentId, eventId: ra
  * is judged by the tests' brute force.
  */
 describe('one writer per list: events on their partition, repairs judged by the pools\' owner', () => {
-  const K = 4;
-  const THRESHOLD = 0.1;
-  const env = new TestEnvironment({ CANDIDATE_SEARCH: 'exact', MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '2', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: '8' });
+  const env = exactModeEnvironment();
 
   beforeAll(() => env.setUp(1));
   afterAll(() => env.tearDown());
@@ -33,20 +60,12 @@ describe('one writer per list: events on their partition, repairs judged by the 
     const graph = await graphServiceModule(env, undefined, 3);
     try {
       const random = seededRandom(5);
-      const vectors = new Map<string, number[]>();
-      clusteredVectors(random, 90, 8, 5, 0.4).forEach((vector, i) => vectors.set(`s-${String(i).padStart(2, '0')}`, vector));
-      await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+      const vectors = await arrive(env, random, 's', 90, 5);
       await graph.applyAndSettle([...vectors.keys()].map((id) => upsert(id, 1)));
       expect(new Set([...vectors.keys()].map(graph.partitionOf)).size).toBe(3);
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
 
-      const ids = [...vectors.keys()];
-      const movers = ids.filter((_, i) => i % 7 === 0);
-      for (const id of movers) vectors.set(id, vectors.get(ids[(ids.indexOf(id) + 45) % ids.length])!.map((x) => x + 0.05 * (random() - 0.5)));
-      await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
-      const leaving = ids.filter((_, i) => i % 11 === 3);
-      for (const id of leaving) vectors.delete(id);
-      await graph.applyAndSettle([...movers.map((id) => upsert(id, 2)), ...leaving.map((id) => remove(id, 2))]);
+      await graph.applyAndSettle(await moveAndLeave(env, random, vectors, { moveEvery: 7, shift: 45, leaveEvery: 11 }));
 
       expect(graph.repairs.produced).toBeGreaterThan(0);
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
@@ -90,6 +109,36 @@ describe('one writer per list: events on their partition, repairs judged by the 
     } finally {
       await graph.module.close();
       await other.module.close();
+    }
+  });
+
+  it("counts as a wait on the owner row only time another transaction held it (the serial section), not the statement's round trip", async () => {
+    const graph = await graphServiceModule(env, undefined, 3);
+    const waited = async () => {
+      const { values } = await graph.module.get(WorkerMetrics).ownerLockWait.get();
+      return values.find((v) => v.metricName === 'similarity_owner_lock_wait_seconds_sum')!.value;
+    };
+    const holder = await env.db.connect();
+    try {
+      const student = 's-40';
+      const partition = graph.partitionOf(student);
+      await env.writeEmbeddings([{ studentId: student, vector: [0, 0, 1, 0, 0, 0, 0, 0.2], version: 3 }]);
+      await graph.service.applyEvents(partition, [upsert(student, 3)]);
+      expect(await waited()).toBe(0);
+
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM graph_partition_owners WHERE partition = $1 FOR UPDATE', [partition]);
+      const applied = graph.service.applyEvents(partition, [upsert(student, 3)]);
+      await waitFor(
+        async () => (await env.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%graph_partition_owners%'`)).rows[0].n > 0,
+        'the batch to wait for the owner row',
+      );
+      await holder.query('COMMIT');
+      await applied;
+      expect(await waited()).toBeGreaterThan(0);
+    } finally {
+      holder.release();
+      await graph.module.close();
     }
   });
 });
@@ -199,9 +248,7 @@ describe('index mode: a refill that lowers a bound while a moved student is bein
 });
 
 describe("a partition's own share of its events' changes", () => {
-  const K = 4;
-  const THRESHOLD = 0.1;
-  const env = new TestEnvironment({ CANDIDATE_SEARCH: 'exact', MAX_NEIGHBORS: String(K), NEIGHBOR_RESERVE: '2', SIMILARITY_THRESHOLD: String(THRESHOLD), EMBEDDING_DIM: '8' });
+  const env = exactModeEnvironment();
 
   beforeAll(() => env.setUp(1));
   afterAll(() => env.tearDown());
@@ -210,17 +257,9 @@ describe("a partition's own share of its events' changes", () => {
     const graph = await graphServiceModule(env, undefined, 1);
     try {
       const random = seededRandom(8);
-      const vectors = new Map<string, number[]>();
-      clusteredVectors(random, 40, 8, 4, 0.4).forEach((vector, i) => vectors.set(`own-${String(i).padStart(2, '0')}`, vector));
-      await env.writeEmbeddings([...vectors].map(([studentId, vector]) => ({ studentId, vector, version: 1 })));
+      const vectors = await arrive(env, random, 'own', 40, 4);
       await graph.service.applyEvents(0, [...vectors.keys()].map((id) => upsert(id, 1)));
-      const ids = [...vectors.keys()];
-      const movers = ids.filter((_, i) => i % 5 === 0);
-      for (const id of movers) vectors.set(id, vectors.get(ids[(ids.indexOf(id) + 20) % ids.length])!.map((x) => x + 0.05 * (random() - 0.5)));
-      await env.writeEmbeddings(movers.map((studentId) => ({ studentId, vector: vectors.get(studentId)!, version: 2 })));
-      const leaving = ids.filter((_, i) => i % 9 === 4);
-      for (const id of leaving) vectors.delete(id);
-      await graph.service.applyEvents(0, [...movers.map((id) => upsert(id, 2)), ...leaving.map((id) => remove(id, 2))]);
+      await graph.service.applyEvents(0, await moveAndLeave(env, random, vectors, { moveEvery: 5, shift: 20, leaveEvery: 9 }));
 
       expect(graph.repairs.produced).toBe(0);
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);

@@ -71,8 +71,8 @@ export interface RepairCause {
 }
 
 /**
- * What the owner of a moved student sends: one message per partition (its own included; the
- * service may apply its own partition's share in the same transaction instead of producing it).
+ * What the owner of a moved student sends: one message per partition (its own included: the
+ * service judges its own partition's share in the event's transaction instead of producing it).
  * `walk` (index mode) is spread over the partitions by `partitionOf`; no candidate is filtered by
  * a bound the sender read, because that bound may be lowered by a refill the sender cannot see.
  */
