@@ -41,6 +41,8 @@ export class WorkerMetrics {
     labelNames: ['step'] as const,
     registers: [this.registry],
   });
+  readonly holderIndexReads = new Counter({ name: 'similarity_holder_index_reads_total', help: "Partition holder indexes read from the database (once per take of a partition, and after a rebuild or a failed transaction)", registers: [this.registry] });
+  readonly holderIndexReadSeconds = new Counter({ name: 'similarity_holder_index_read_seconds_total', help: 'Time spent reading partition holder indexes from the database', registers: [this.registry] });
   readonly eventToSettled = new Histogram({ name: 'similarity_event_to_settled_seconds', help: "From an event's record timestamp to the commit of one partition's repairs it caused (observed by that partition's owner)", buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600], registers: [this.registry] });
   readonly longestGraphTransaction = new Gauge({ name: 'similarity_graph_transaction_max_seconds', help: 'The longest graph transaction since the process started', registers: [this.registry] });
   readonly graphWritesBlocked = new Gauge({

@@ -55,7 +55,7 @@ export class GraphRebuilder {
     let rebuilt = 0;
     for (;;) {
       const chunk = await this.transactions.run(async (db) => {
-        await this.owners.lockAll(db);
+        await this.owners.lockAllToRewritePools(db);
         const ids = await this.embeddings.idsAfter(db, after, options.chunkSize);
         await this.rebuildStudents(db, ids, eventId);
         if (ids.length > 0) await this.checkpoints.write(db, ids[ids.length - 1]);
@@ -70,7 +70,7 @@ export class GraphRebuilder {
     // Students who left while no event said so (or while this rebuild ran) may still own rows,
     // and may still be named in pools and lists that this run did not rebuild (--resume).
     const { removedOrphans, naming } = await this.transactions.run(async (db) => {
-      await this.owners.lockAll(db);
+      await this.owners.lockAllToRewritePools(db);
       const lists = await this.similarities.atMissingStudents(db);
       const orphans = [...new Set([...(await this.pools.orphans(db)), ...lists.left])];
       await this.pools.delete(db, orphans);
@@ -79,7 +79,7 @@ export class GraphRebuilder {
     });
     for (let start = 0; start < naming.length; start += options.chunkSize) {
       await this.transactions.run(async (db) => {
-        await this.owners.lockAll(db);
+        await this.owners.lockAllToRewritePools(db);
         await this.rebuildStudents(db, naming.slice(start, start + options.chunkSize), eventId);
       });
     }

@@ -50,11 +50,12 @@ export class NeighborPoolRepository {
     return toPools(rows);
   }
 
-  /** Who in the partition holds whom, for the given members: one row per pool entry (and any row without an owner hash). */
-  async holdingsOf(db: EntityManager, memberIds: string[], own: OwnPartition): Promise<{ owner: string; member: string }[]> {
-    if (memberIds.length === 0) return [];
-    return db.query(`SELECT e.owner, e.member FROM student_pool_entries e WHERE e.member = ANY($1::text[]) AND ${OF_PARTITION('e', '$2', '$3')}`, [
-      memberIds,
+  /**
+   * Every pool of the partition with its members (and any pool entries without an owner hash: the
+   * caller sorts those out), to build the partition's holder index once per take.
+   */
+  async membersOfPartition(db: EntityManager, own: OwnPartition): Promise<{ owner: string; members: string[] }[]> {
+    return db.query(`SELECT e.owner, json_agg(e.member) AS members FROM student_pool_entries e WHERE ${OF_PARTITION('e', '$1', '$2')} GROUP BY e.owner`, [
       own.partitionCount,
       own.partition,
     ]);

@@ -6,7 +6,7 @@ import { PartitionAssignment } from '../kafka/partition-assignment';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { FencedError } from './fenced-error';
 import { fenceCheck, PartitionOwnership as OwnerRow } from './graph/repair-protocol';
-import { PartitionOwnerRepository } from './partition-owner.repository';
+import { LockedOwnerRow, PartitionOwnerRepository } from './partition-owner.repository';
 
 /**
  * The partitions this worker writes, and the fence every graph transaction passes first. On each
@@ -72,9 +72,10 @@ export class PartitionOwnership {
 
   /**
    * First thing in a graph write transaction of the partition: locks its owner row until the
-   * transaction ends and throws FencedError unless this worker's take is still the latest.
+   * transaction ends and throws FencedError unless this worker's take is still the latest; returns
+   * the row as locked.
    */
-  async fence(db: EntityManager, partition: number): Promise<void> {
+  async fence(db: EntityManager, partition: number): Promise<LockedOwnerRow> {
     const held = this.held.get(partition);
     if (!held) throw new FencedError(partition, 'this worker has not taken it');
     let stored = await this.owners.lockForWriteIfFree(db, partition);
@@ -90,5 +91,6 @@ export class PartitionOwnership {
       this.metrics.fenced.inc();
       throw new FencedError(partition, check.reason);
     }
+    return stored!;
   }
 }

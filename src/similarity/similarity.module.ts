@@ -3,6 +3,7 @@ import { DeadLetterPublisher } from './dead-letter.publisher';
 import { GraphStoreModule } from './graph-store.module';
 import { EmbeddingIntake } from './embedding-intake';
 import { GraphWriteStatus } from './graph-write-status';
+import { OwnedHolderIndexes } from './owned-holder-indexes';
 import { PartitionOwnership } from './partition-ownership';
 import { RepairController } from './repair.controller';
 import { RepairIntake } from './repair-intake';
@@ -15,7 +16,7 @@ import { SimilarityService } from './similarity.service';
 @Module({
   imports: [GraphStoreModule],
   controllers: [SimilarityController, RepairController],
-  providers: [SimilarityService, PartitionOwnership, RepairPublisher, ResilientEventApplier, EmbeddingIntake, RepairIntake, DeadLetterPublisher, GraphWriteStatus],
+  providers: [SimilarityService, PartitionOwnership, OwnedHolderIndexes, RepairPublisher, ResilientEventApplier, EmbeddingIntake, RepairIntake, DeadLetterPublisher, GraphWriteStatus],
   exports: [SimilarityService, GraphWriteStatus],
 })
 export class SimilarityModule {}

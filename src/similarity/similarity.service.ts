@@ -16,7 +16,9 @@ import { RepairedPool } from './graph/repair-pools';
 import { causeOfListChange, currentEmbeddings, similaritiesNeeded } from './graph/repair-judging';
 import { applyRepairs, coalesceRepairs, CurrentEmbeddings, RepairMessage, repairsByPartition, RepairSettings, repairsForMove, repairsForRemoval, WalkCandidate } from './graph/repair-protocol';
 import { reverseSeedCount } from './graph/reverse-seeds';
-import { NeighborPoolRepository, OwnerAndSubject } from './neighbor-pool.repository';
+import { PartitionHolderIndex } from './graph/partition-holder-index';
+import { NeighborPoolRepository, OwnerAndSubject, OwnPartition } from './neighbor-pool.repository';
+import { OwnedHolderIndexes } from './owned-holder-indexes';
 import { PartitionOwnership } from './partition-ownership';
 import { PoolSearch, PoolSearchRequest } from './pool-search';
 import { Rejection, unusableEmbedding } from './rejections';
@@ -66,6 +68,14 @@ interface OwnSearch {
   seeds: string[];
 }
 
+/** A graph write transaction of one partition, past its fence. */
+interface PartitionTransaction {
+  db: EntityManager;
+  own: OwnPartition;
+  /** Who in the partition holds whom; every pool write of the transaction changes it as it is made. */
+  holders: PartitionHolderIndex;
+}
+
 /** The pools a repair batch judges, as stored, and which subject each of them is offered beyond its holders. */
 interface PoolsToJudge {
   pools: Map<string, NeighborPool>;
@@ -100,6 +110,7 @@ export class SimilarityService {
     private readonly ownership: PartitionOwnership,
     private readonly assignment: PartitionAssignment,
     private readonly repairs: RepairPublisher,
+    private readonly holderIndexes: OwnedHolderIndexes,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: WorkerMetrics,
     private readonly logger: PinoLogger,
@@ -121,15 +132,15 @@ export class SimilarityService {
   async applyEvents(partition: number, events: EmbeddingEvent[], timestampOf: EventTimestamps = () => Date.now()): Promise<BatchOutcome> {
     const started = performance.now();
     const latest = coalesceByStudent(events);
-    const { plan, elsewhere, ownShare } = await this.inPartitionTransaction(partition, async (db) => {
-      const { plan, searched } = await this.applyOwnEvents(db, latest);
+    const { plan, elsewhere, ownShare } = await this.inPartitionTransaction(partition, async (tx) => {
+      const { plan, searched } = await this.applyOwnEvents(tx, latest);
       const elsewhere = this.announce(plan, searched, timestampOf);
       const ownMessages = elsewhere.get(partition) ?? [];
       elsewhere.delete(partition);
       // The partition's own share is judged here, by the same writer in the same fenced
       // transaction, after the moved students' vectors were written upstream, as its repair batch
       // would judge it: one message in P never travels, and it settles with the event.
-      const judged = await this.judgeRepairs(db, partition, ownMessages);
+      const judged = await this.judgeRepairs(tx, ownMessages);
       return { plan, elsewhere, ownShare: { messages: ownMessages, judged } };
     });
     this.observeJudged(ownShare.messages, ownShare.judged);
@@ -147,7 +158,7 @@ export class SimilarityService {
   /** Judges a batch of one partition of the repair topic against that partition's pools, in one fenced transaction. */
   async applyRepairs(partition: number, messages: RepairMessage[]): Promise<RepairBatchResult> {
     const started = performance.now();
-    const result = await this.inPartitionTransaction(partition, (db) => this.judgeRepairs(db, partition, messages));
+    const result = await this.inPartitionTransaction(partition, (tx) => this.judgeRepairs(tx, messages));
     this.observeJudged(messages, result);
     this.metrics.repairBatchDuration.observe((performance.now() - started) / 1000);
     return result;
@@ -163,16 +174,22 @@ export class SimilarityService {
 
   /**
    * Runs `work`, in this worker's turn for the partition, in a transaction that first passes the
-   * partition's fence (FencedError otherwise).
+   * partition's fence (FencedError otherwise). A transaction that fails may have changed the
+   * partition's holder index for writes that never committed: the index is read again next time.
    */
-  private inPartitionTransaction<T>(partition: number, work: (db: EntityManager) => Promise<T>): Promise<T> {
+  private inPartitionTransaction<T>(partition: number, work: (tx: PartitionTransaction) => Promise<T>): Promise<T> {
     return this.ownership.inTurn(partition, async () => {
       const began = performance.now();
       try {
         return await this.transactions.run(async (db) => {
-          await this.ownership.fence(db, partition);
-          return work(db);
+          const locked = await this.ownership.fence(db, partition);
+          const own = { partition, partitionCount: this.partitionCount() };
+          const holders = await this.timedStep('holdings', () => this.holderIndexes.of(db, { ...own, epoch: locked.epoch, poolsRevision: locked.poolsRevision }));
+          return work({ db, own, holders });
         });
+      } catch (error) {
+        this.holderIndexes.forget(partition);
+        throw error;
       } finally {
         const durationMs = performance.now() - began;
         this.metrics.graphTransaction.observe(durationMs / 1000);
@@ -184,13 +201,14 @@ export class SimilarityService {
     });
   }
 
-  private async applyOwnEvents(db: EntityManager, latest: EmbeddingEvent[]): Promise<{ plan: OwnEventPlan; searched: Map<string, OwnSearch> }> {
+  private async applyOwnEvents(tx: PartitionTransaction, latest: EmbeddingEvent[]): Promise<{ plan: OwnEventPlan; searched: Map<string, OwnSearch> }> {
+    const { db } = tx;
     const plan = await this.decideEvents(db, latest);
     await this.embeddings.deleteUpTo(db, plan.leaving);
     // Searched under the fence: a change this search misses is announced after this transaction
     // commits, so this partition's repairs judge it against the pool written here.
     const searched = await this.searchOwnPools(db, plan.moved.map((e) => e.studentId));
-    await this.writeOwnLists(db, plan, searched);
+    await this.writeOwnLists(tx, plan, searched);
     return { plan, searched };
   }
 
@@ -226,12 +244,16 @@ export class SimilarityService {
     );
   }
 
-  private async writeOwnLists(db: EntityManager, plan: OwnEventPlan, searched: Map<string, OwnSearch>): Promise<void> {
+  private async writeOwnLists({ db, holders }: PartitionTransaction, plan: OwnEventPlan, searched: Map<string, OwnSearch>): Promise<void> {
     const { k } = this.settings;
     const movedIds = plan.moved.map((e) => e.studentId);
-    const before = await this.pools.load(db, movedIds);
-    await this.pools.save(db, new Map(movedIds.map((id) => [id, searched.get(id)!.pool])), before);
-    await this.pools.delete(db, plan.removed.map((e) => e.studentId));
+    const removedIds = plan.removed.map((e) => e.studentId);
+    const before = await this.pools.load(db, [...movedIds, ...removedIds]);
+    const fresh = new Map(movedIds.map((id) => [id, searched.get(id)!.pool]));
+    await this.pools.save(db, fresh, before);
+    await this.pools.delete(db, removedIds);
+    for (const [id, pool] of fresh) holders.replace(id, membersOf(before.get(id)), membersOf(pool));
+    for (const id of removedIds) holders.replace(id, membersOf(before.get(id)), []);
     await this.similarities.replaceLists(db, [
       ...plan.moved.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: publicNeighbors(searched.get(e.studentId)!.pool, k) })),
       ...plan.removed.map((e) => ({ studentId: e.studentId, eventId: e.eventId, neighbors: [] })),
@@ -259,36 +281,30 @@ export class SimilarityService {
     return latest.partitionCount;
   }
 
-  private async judgeRepairs(db: EntityManager, partition: number, messages: RepairMessage[]): Promise<RepairBatchResult> {
+  private async judgeRepairs(tx: PartitionTransaction, messages: RepairMessage[]): Promise<RepairBatchResult> {
+    const { db } = tx;
     const coalesced = coalesceRepairs(messages);
     if (coalesced.length === 0) return { judged: 0, refills: 0, listsWritten: 0 };
-    const stored = await this.poolsToJudge(db, partition, coalesced);
+    const stored = await this.poolsToJudge(tx, coalesced);
     const current = await this.timedStep('vectors', () => this.currentVectors(db, stored, coalesced));
     const judged = await this.timedStep('judge', async () => applyRepairs(stored.pools, coalesced, current, this.settings, stored.offers));
     const { pools, refills } = await this.timedStep('refill', () => this.refill(db, judged));
-    const listsWritten = await this.timedStep('write', () => this.writeRepairedPools(db, stored.pools, pools, coalesced));
+    const listsWritten = await this.timedStep('write', () => this.writeRepairedPools(tx, stored.pools, pools, coalesced));
     return { judged: judged.size, refills, listsWritten };
   }
 
   /**
-   * This partition's pools the messages concern: the holders of each subject, and the pools a
-   * subject may enter by their current bound among those it is offered to: in exact mode every
-   * pool, in index mode the messages' candidates and the holders of their seeds. Read here, by the
-   * pools' only writer; the pools a subject cannot enter are not loaded (see applyRepairs).
+   * This partition's pools the messages concern: the holders of each subject (from the partition's
+   * holder index), and the pools a subject may enter by their current bound among those it is
+   * offered to: in exact mode every pool, in index mode the messages' candidates and the holders
+   * of their seeds. Read here, by the pools' only writer; the pools a subject cannot enter are not
+   * loaded (see applyRepairs).
    */
-  private async poolsToJudge(db: EntityManager, partition: number, messages: RepairMessage[]): Promise<PoolsToJudge> {
-    const own = { partition, partitionCount: this.partitionCount() };
-    // The SQL reads only the partition's rows, and rows without an owner hash: those are sorted here.
-    const isOurs = (owner: string) => partitionOfKey(owner, own.partitionCount) === partition;
+  private async poolsToJudge({ db, own, holders }: PartitionTransaction, messages: RepairMessage[]): Promise<PoolsToJudge> {
+    // The exact scan reads rows without an owner hash too: those are sorted here.
+    const isOurs = (owner: string) => partitionOfKey(owner, own.partitionCount) === own.partition;
     const subjects = messages.map((m) => m.subject);
     const { threshold, reverseSearch } = this.settings;
-    // One read of who in this partition holds a subject or (index mode) a seed.
-    const seeds = reverseSearch === 'index' ? messages.flatMap((m) => m.seeds) : [];
-    const holders = new Map<string, string[]>();
-    const holdings = await this.timedStep('holdings', () => this.pools.holdingsOf(db, [...new Set([...subjects, ...seeds])], own));
-    for (const { owner, member } of holdings) {
-      if (isOurs(owner)) holders.set(member, [...(holders.get(member) ?? []), owner]);
-    }
     const entering = await this.timedStep('entering', async () =>
       reverseSearch === 'exact'
         ? (await this.pools.poolsSubjectsMayEnter(db, subjects, threshold, own)).filter((o) => isOurs(o.owner))
@@ -299,7 +315,7 @@ export class SimilarityService {
       if (!offers.has(subject)) offers.set(subject, new Set());
       offers.get(subject)!.add(owner);
     }
-    const owners = new Set(subjects.flatMap((subject) => holders.get(subject) ?? []));
+    const owners = new Set(subjects.flatMap((subject) => holders.holdersOf(subject)));
     for (const offered of offers.values()) for (const owner of offered) owners.add(owner);
     return { pools: await this.timedStep('load', () => this.pools.load(db, [...owners])), offers };
   }
@@ -341,7 +357,7 @@ export class SimilarityService {
   }
 
   /** Writes the pools that changed and their public lists' changed rows; returns how many lists changed. */
-  private async writeRepairedPools(db: EntityManager, stored: Map<string, NeighborPool>, repaired: Map<string, NeighborPool>, messages: RepairMessage[]): Promise<number> {
+  private async writeRepairedPools({ db, holders }: PartitionTransaction, stored: Map<string, NeighborPool>, repaired: Map<string, NeighborPool>, messages: RepairMessage[]): Promise<number> {
     const { k } = this.settings;
     const changed = new Map<string, NeighborPool>();
     const lists: NeighborListChange[] = [];
@@ -353,6 +369,7 @@ export class SimilarityService {
       if (change.upserts.length + change.removals.length > 0) lists.push({ studentId: owner, eventId: causeOfListChange(change, before, messages).eventId, ...change });
     }
     await this.pools.save(db, changed, stored);
+    for (const [owner, pool] of changed) holders.replace(owner, membersOf(stored.get(owner)), membersOf(pool));
     await this.similarities.applyChanges(db, lists);
     return lists.length;
   }
@@ -387,10 +404,14 @@ export class SimilarityService {
   }
 }
 
+function membersOf(pool: NeighborPool | undefined): string[] {
+  return pool?.entries.map((n) => n.studentId) ?? [];
+}
+
 /** Index mode: each subject with this partition's candidates of its walk and holders of its seeds. */
-function indexOffers(messages: RepairMessage[], holders: ReadonlyMap<string, string[]>, isOurs: (owner: string) => boolean): OwnerAndSubject[] {
+function indexOffers(messages: RepairMessage[], holders: PartitionHolderIndex, isOurs: (owner: string) => boolean): OwnerAndSubject[] {
   return messages.flatMap((m) => {
-    const owners = new Set([...m.candidates.map((c) => c.studentId), ...m.seeds.flatMap((seed) => holders.get(seed) ?? [])]);
+    const owners = new Set([...m.candidates.map((c) => c.studentId), ...m.seeds.flatMap((seed) => holders.holdersOf(seed))]);
     owners.delete(m.subject);
     return [...owners].filter(isOurs).map((owner) => ({ owner, subject: m.subject }));
   });

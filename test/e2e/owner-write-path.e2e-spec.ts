@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { EmbeddingRepository, NearestWalk, NeighborSearch } from '../../src/similarity/embedding.repository';
 import { WorkerMetrics } from '../../src/metrics/worker-metrics';
 import { FencedError } from '../../src/similarity/fenced-error';
+import { GraphRebuilder } from '../../src/similarity/graph-rebuilder';
 import { PartitionOwnership } from '../../src/similarity/partition-ownership';
 import { graphViolations, INDEX_MODE_RECALL_FLOOR, judgeApproximateGraph } from '../support/graph-check';
 import { graphServiceModule } from '../support/graph-service';
@@ -263,6 +264,75 @@ describe("a partition's own share of its events' changes", () => {
 
       expect(graph.repairs.produced).toBe(0);
       expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+    } finally {
+      await graph.module.close();
+    }
+  });
+});
+
+describe("a partition's holder index, kept in its owner's memory", () => {
+  const env = exactModeEnvironment();
+
+  beforeAll(() => env.setUp(1));
+  afterAll(() => env.tearDown());
+
+  it('students arriving one at a time enter the pools of earlier ones by repair; those pools let them go when they move or leave', async () => {
+    const graph = await graphServiceModule(env, undefined, 3);
+    try {
+      const random = seededRandom(17);
+      const vectors = new Map<string, number[]>();
+      for (const [i, vector] of clusteredVectors(random, 36, 8, 4, 0.4).entries()) {
+        const id = `one-${String(i).padStart(2, '0')}`;
+        vectors.set(id, vector);
+        await env.writeEmbeddings([{ studentId: id, vector, version: 1 }]);
+        await graph.applyAndSettle([upsert(id, 1)]);
+      }
+      expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+
+      await graph.applyAndSettle(await moveAndLeave(env, random, vectors, { moveEvery: 3, shift: 18, leaveEvery: 4 }));
+
+      expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+    } finally {
+      await graph.module.close();
+    }
+  });
+
+});
+
+describe("a partition's holder index after a rebuild", () => {
+  const env = exactModeEnvironment();
+
+  beforeAll(() => env.setUp(1));
+  afterAll(() => env.tearDown());
+
+  it('a rebuild while the worker holds its partitions: the owners read their holder indexes again, so a student the rebuild put in pools leaves them when it moves', async () => {
+    const graph = await graphServiceModule(env, undefined, 3);
+    const reads = async () => (await graph.module.get(WorkerMetrics).holderIndexReads.get()).values[0].value;
+    try {
+      const random = seededRandom(13);
+      const vectors = await arrive(env, random, 'r', 60, 4);
+      await graph.applyAndSettle([...vectors.keys()].map((id) => upsert(id, 1)));
+      const readsBeforeRebuild = await reads();
+
+      // A student no event announced, next to r-00: only the rebuild puts it in its neighbours' pools.
+      const newcomer = 'r-new';
+      const home = vectors.get('r-00')!;
+      vectors.set(newcomer, home.map((x) => x + 0.01));
+      await env.writeEmbeddings([{ studentId: newcomer, vector: vectors.get(newcomer)!, version: 1 }]);
+      await graph.module.get(GraphRebuilder).rebuild({ chunkSize: 25, resume: false });
+      expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+      const heldBy = [...(await env.storedGraph())].filter(([, list]) => list.some((n) => n.studentId === newcomer)).length;
+      expect(heldBy).toBeGreaterThan(0);
+
+      // It moves next to the student least like its old place: every pool the rebuild put it in must let it go.
+      const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0) / Math.hypot(...a) / Math.hypot(...b);
+      const farthest = [...vectors.keys()].filter((id) => id !== newcomer).sort((a, b) => cosine(vectors.get(a)!, home) - cosine(vectors.get(b)!, home))[0];
+      vectors.set(newcomer, vectors.get(farthest)!.map((x) => x + 0.01));
+      await env.writeEmbeddings([{ studentId: newcomer, vector: vectors.get(newcomer)!, version: 2 }]);
+      await graph.applyAndSettle([upsert(newcomer, 2)]);
+
+      expect(await graphViolations(env, vectors, K, THRESHOLD)).toEqual([]);
+      expect(await reads()).toBeGreaterThan(readsBeforeRebuild);
     } finally {
       await graph.module.close();
     }

@@ -27,12 +27,13 @@ describe("a partition's owner reads only its own pool rows (owner_hash on real P
     await env.tearDown();
   });
 
-  it('holdingsOf returns the holders of the partition and the rows without a hash, at any partition count', async () => {
+  it('membersOfPartition returns the pools of the partition and the rows without a hash, at any partition count', async () => {
     for (const count of [1, partitionCount, 7]) {
       for (let partition = 0; partition < count; partition++) {
-        const rows = await dataSource.transaction((db) => pools.holdingsOf(db, ['m-1'], { partition, partitionCount: count }));
+        const rows = await dataSource.transaction((db) => pools.membersOfPartition(db, { partition, partitionCount: count }));
         const expected = owners.filter((o) => partitionOfKey(o, count) === partition);
         expect(rows.map((r) => r.owner).sort()).toEqual([...expected, 'legacy-owner'].sort());
+        expect(rows.every((r) => r.members.length === 1 && r.members[0] === 'm-1')).toBe(true);
       }
     }
     expect(ownersOf(0).length).toBeGreaterThan(0);

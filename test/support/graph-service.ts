@@ -11,6 +11,7 @@ import { EmbeddingEvent } from '../../src/similarity/dto/embedding-event';
 import { EmbeddingRepository } from '../../src/similarity/embedding.repository';
 import { RepairMessage } from '../../src/similarity/graph/repair-protocol';
 import { GraphStoreModule } from '../../src/similarity/graph-store.module';
+import { OwnedHolderIndexes } from '../../src/similarity/owned-holder-indexes';
 import { PartitionOwnership } from '../../src/similarity/partition-ownership';
 import { RepairPublisher } from '../../src/similarity/repair.publisher';
 import { SimilarityService } from '../../src/similarity/similarity.service';
@@ -63,7 +64,7 @@ export async function graphServiceModule(env: TestEnvironment, embeddings?: Type
   const repairs = new CapturedRepairs();
   const builder = Test.createTestingModule({
     imports: [AppConfigModule.forRoot(loadConfig(env.env)), DatabaseModule, GraphStoreModule, MetricsModule, LoggingModule],
-    providers: [SimilarityService, PartitionOwnership, PartitionAssignment, RepairPublisher],
+    providers: [SimilarityService, PartitionOwnership, OwnedHolderIndexes, PartitionAssignment, RepairPublisher],
   });
   builder.overrideProvider(RepairPublisher).useValue(repairs);
   if (embeddings) builder.overrideProvider(EmbeddingRepository).useClass(embeddings);
