@@ -14,6 +14,7 @@ export class WorkerMetrics {
 
   readonly eventsConsumed = new Counter({ name: 'similarity_events_consumed_total', help: 'Records read from the embedding topic', registers: [this.registry] });
   readonly eventsApplied = new Counter({ name: 'similarity_events_applied_total', help: 'Valid events applied to the graph, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly eventsForwarded = new Counter({ name: 'similarity_events_forwarded_total', help: "Events that arrived on a partition other than their student's (no key, or another partitioner) and were produced again, keyed, to their student's partition", registers: [this.registry] });
   readonly eventsDeadLettered = new Counter({ name: 'similarity_events_dead_lettered_total', help: 'Records sent to the dead-letter topic, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly batchDuration = new Histogram({ name: 'similarity_batch_duration_seconds', help: 'Time to apply one batch, database commit included', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   readonly eventToCommit = new Histogram({ name: 'similarity_event_to_commit_seconds', help: 'From the record timestamp to the commit of its graph change', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });

@@ -3,6 +3,7 @@ import { BatchControl, KafkaRecord } from '../kafka/kafka-record';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { DeadLetterPublisher } from './dead-letter.publisher';
 import { EmbeddingEvent, parseEmbeddingRecord } from './dto/embedding-event';
+import { MisroutedEvents } from './misrouted-events';
 import { Rejection } from './rejections';
 import { ResilientEventApplier } from './resilient-event-applier';
 
@@ -17,6 +18,7 @@ export class EmbeddingIntake {
   constructor(
     private readonly applier: ResilientEventApplier,
     private readonly deadLetters: DeadLetterPublisher,
+    private readonly misrouted: MisroutedEvents,
     private readonly metrics: WorkerMetrics,
   ) {}
 
@@ -34,11 +36,12 @@ export class EmbeddingIntake {
         recordOf.set(parsed.event, record);
       } else rejections.push({ record, rejection: { category: parsed.category, reason: parsed.reason } });
     }
-    const applied = await this.applier.apply(partition, events, control, (event) => Number(recordOf.get(event)!.timestamp));
+    const own = await this.misrouted.keepOwn(partition, events, (event) => recordOf.get(event)!);
+    const applied = await this.applier.apply(partition, own, control, (event) => Number(recordOf.get(event)!.timestamp));
     for (const { event, rejection } of applied.rejected) rejections.push({ record: recordOf.get(event)!, rejection });
     await this.deadLetters.publish(rejections);
 
     const committedAt = Date.now();
-    for (const record of recordOf.values()) this.metrics.eventToCommit.observe(Math.max(0, committedAt - Number(record.timestamp)) / 1000);
+    for (const event of own) this.metrics.eventToCommit.observe(Math.max(0, committedAt - Number(recordOf.get(event)!.timestamp)) / 1000);
   }
 }

@@ -3,6 +3,7 @@ import { DeadLetterPublisher } from './dead-letter.publisher';
 import { GraphStoreModule } from './graph-store.module';
 import { EmbeddingIntake } from './embedding-intake';
 import { GraphWriteStatus } from './graph-write-status';
+import { MisroutedEvents } from './misrouted-events';
 import { OwnedHolderIndexes } from './owned-holder-indexes';
 import { PartitionOwnership } from './partition-ownership';
 import { RepairController } from './repair.controller';
@@ -16,7 +17,7 @@ import { SimilarityService } from './similarity.service';
 @Module({
   imports: [GraphStoreModule],
   controllers: [SimilarityController, RepairController],
-  providers: [SimilarityService, PartitionOwnership, OwnedHolderIndexes, RepairPublisher, ResilientEventApplier, EmbeddingIntake, RepairIntake, DeadLetterPublisher, GraphWriteStatus],
+  providers: [SimilarityService, PartitionOwnership, OwnedHolderIndexes, MisroutedEvents, RepairPublisher, ResilientEventApplier, EmbeddingIntake, RepairIntake, DeadLetterPublisher, GraphWriteStatus],
   exports: [SimilarityService, GraphWriteStatus],
 })
 export class SimilarityModule {}

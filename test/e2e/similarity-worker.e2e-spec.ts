@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { partitionOfKey } from '../../src/kafka/partition-of-key';
 import { checkList, exactGraph } from '../support/oracle';
 import { runCli } from '../support/cli';
 import { TestEnvironment } from '../support/harness';
@@ -101,6 +102,24 @@ describe('similarity worker end to end (real Kafka, real PostgreSQL+pgvector)', 
     expect(list[0].similarity).toBeCloseTo(1, 4);
     // Each letter is replayed once: a second run finds only what bounced back (the two malformed ones).
     expect(runCli(['replay-dlq', '--dry-run'], env.env).stdout).toMatch(/would replay 2 dead letters/);
+  });
+
+  it("forwards an event that arrived on another partition than its student's (no key) to its student's partition, where its owner applies it", async () => {
+    const partitionCount = 3;
+    const studentId = [...vectors.keys()].find((id) => partitionOfKey(id, partitionCount) !== 0)!;
+    const forwarded = async () => Number(/^similarity_events_forwarded_total (\S+)$/m.exec(await (await fetch(`${workerUrl}/metrics`)).text())?.[1] ?? 0);
+    const forwardedBefore = await forwarded();
+    const eventId = randomUUID();
+    await env.writeEmbeddings([{ studentId, vector: vectors.get('student-020')!.map((x, i) => x + (i % 5) * 0.01), version: 3 }]);
+    await env.producer.send({ topic: env.topic, messages: [{ partition: 0, key: null, value: JSON.stringify({ student_id: studentId, event_id: eventId, version: 3 }) }] });
+    await env.waitUntilConsumed();
+
+    await waitFor(async () => (await forwarded()) === forwardedBefore + 1 || null, 'the forwarded counter to count the event', 10000);
+    const list = await waitFor(async () => {
+      const stored = (await env.storedGraph()).get(studentId) ?? [];
+      return stored.length > 0 && stored.every((n) => n.lastEvent === eventId) ? stored : null;
+    }, "the student's list to carry the forwarded event", 30000);
+    expect(list[0].studentId).toBe('student-020');
   });
 
   it('serves the read API, its OpenAPI document and Prometheus metrics', async () => {
