@@ -71,23 +71,28 @@ export async function loadInitialEmbeddings(db: Client, workload: Workload): Pro
 }
 
 /**
- * Keeps the service's graph, pools and pool entries right after a rebuild, under `name`
- * (tables `<name>_similarity`, `<name>_pools`, `<name>_entries`).
+ * The graph's tables in the schema the measured build migrated: the pools are one row each from
+ * migration 13 on, with a table of entries before it (a --service-commit build may be older).
  */
+async function graphTables(db: Client): Promise<string[]> {
+  const { rows } = await db.query("SELECT to_regclass('student_pool_entries') IS NOT NULL AS entries");
+  return ['student_similarity', 'student_neighbor_pools', ...(rows[0].entries ? ['student_pool_entries'] : [])];
+}
+
+/** Keeps the service's graph and pools right after a rebuild, under `name` (tables `<name>_<table>`). */
 export async function snapshotGraph(db: Client, name: string): Promise<void> {
-  for (const [copy, table] of [[`${name}_similarity`, 'student_similarity'], [`${name}_pools`, 'student_neighbor_pools'], [`${name}_entries`, 'student_pool_entries']]) {
-    await db.query(`DROP TABLE IF EXISTS ${copy}`);
-    await db.query(`CREATE TABLE ${copy} AS TABLE ${table}`);
+  for (const table of await graphTables(db)) {
+    await db.query(`DROP TABLE IF EXISTS ${name}_${table}`);
+    await db.query(`CREATE TABLE ${name}_${table} AS TABLE ${table}`);
   }
 }
 
-/** Puts a snapshot's graph, pools and pool entries back: a re-run starts from the same state. */
+/** Puts a snapshot's graph and pools back: a re-run starts from the same state. */
 export async function restoreGraph(db: Client, name: string): Promise<void> {
-  await db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_entries');
-  await db.query(`INSERT INTO student_similarity SELECT * FROM ${name}_similarity`);
-  await db.query(`INSERT INTO student_neighbor_pools SELECT * FROM ${name}_pools`);
-  await db.query(`INSERT INTO student_pool_entries SELECT * FROM ${name}_entries`);
-  await db.query('VACUUM ANALYZE student_similarity, student_neighbor_pools, student_pool_entries');
+  const tables = await graphTables(db);
+  await db.query(`TRUNCATE ${tables.join(', ')}`);
+  for (const table of tables) await db.query(`INSERT INTO ${table} SELECT * FROM ${name}_${table}`);
+  await db.query(`VACUUM ANALYZE ${tables.join(', ')}`);
 }
 
 /** The service's index name and parameters, so the schema looks as its migration leaves it. */
@@ -107,7 +112,7 @@ export async function dropIndex(db: Client, index: string): Promise<void> {
 
 /** No graph at all: the state before any student's first event. */
 export async function emptyGraph(db: Client): Promise<void> {
-  await db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_entries');
+  await db.query(`TRUNCATE ${(await graphTables(db)).join(', ')}`);
 }
 
 /** Back to the initial embeddings (drop vector indexes first: refilling them row by row is slow). */
@@ -121,7 +126,7 @@ export async function restoreInitialEmbeddings(db: Client): Promise<void> {
 export async function copyGraphInto(db: Client, name: string, graphTable: string): Promise<void> {
   await db.query(`DROP TABLE IF EXISTS ${graphTable}`);
   await db.query(`CREATE TABLE ${graphTable} (LIKE student_similarity INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)`);
-  await db.query(`INSERT INTO ${graphTable} SELECT * FROM ${name}_similarity`);
+  await db.query(`INSERT INTO ${graphTable} SELECT * FROM ${name}_student_similarity`);
   await db.query(`VACUUM ANALYZE ${graphTable}`);
 }
 

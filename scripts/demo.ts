@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   console.log(`migrations applied: ${(await runMigrations(config)).join(', ') || 'none pending'}`);
   const db = new Client({ connectionString: config.database.url });
   await db.connect();
-  await db.query('TRUNCATE student_similarity, student_embeddings, student_neighbor_pools, student_pool_entries');
+  await db.query('TRUNCATE student_similarity, student_embeddings, student_neighbor_pools');
 
   const random = seededRandom(42);
   const ids = Array.from({ length: STUDENTS }, (_, i) => `student-${String(i).padStart(5, '0')}`);

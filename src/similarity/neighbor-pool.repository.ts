@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { keyHash } from '../kafka/partition-of-key';
 import { compareNeighbors } from './graph/neighbor';
-import { NeighborPool, poolChange } from './graph/neighbor-pool';
+import { NeighborPool } from './graph/neighbor-pool';
 
 interface PoolRow {
   student_id: string;
@@ -10,7 +10,7 @@ interface PoolRow {
   bound_similarity: number | null;
   /** [members, similarities] as one JSON value: node-postgres parses JSON natively, while its
    * text-array parser dominated batch time (thousands of pools). */
-  entries: [string[] | null, number[] | null] | null;
+  entries: [string[], number[]];
 }
 
 /** A pool owner and a student that may be offered to its pool. */
@@ -31,12 +31,11 @@ const OF_PARTITION = (alias: string, count: string, partition: string) => `(${al
 /** The pre-filters against pool bounds keep a little more than the pool rules would take: a superset is harmless, a float rounding that drops an entrant is not. */
 const ENTRY_MARGIN = 1e-9;
 
-const POOL_COLUMNS = `p.student_id, p.bound_id, p.bound_similarity,
-  (SELECT json_build_array(array_agg(e.member), array_agg(e.similarity)) FROM student_pool_entries e WHERE e.owner = p.student_id) AS entries`;
+const POOL_COLUMNS = 'p.student_id, p.bound_id, p.bound_similarity, json_build_array(p.members, p.similarities) AS entries';
 
 /**
- * The graph's SQL on the hidden exact top-(K + reserve) lists: student_neighbor_pools (one row
- * per pool, with its bound) and student_pool_entries (one row per member); `report` reads them on its own.
+ * The graph's SQL on the hidden exact top-(K + reserve) lists: student_neighbor_pools, one row per
+ * pool (its members and their similarities as arrays, and its bound); `report` reads it on its own.
  */
 @Injectable()
 export class NeighborPoolRepository {
@@ -51,14 +50,14 @@ export class NeighborPoolRepository {
   }
 
   /**
-   * Every pool of the partition with its members (and any pool entries without an owner hash: the
+   * Every non-empty pool of the partition with its members (and any pool without an owner hash: the
    * caller sorts those out), to build the partition's holder index once per take.
    */
   async membersOfPartition(db: EntityManager, own: OwnPartition): Promise<{ owner: string; members: string[] }[]> {
-    return db.query(`SELECT e.owner, json_agg(e.member) AS members FROM student_pool_entries e WHERE ${OF_PARTITION('e', '$1', '$2')} GROUP BY e.owner`, [
-      own.partitionCount,
-      own.partition,
-    ]);
+    return db.query(
+      `SELECT p.student_id AS owner, to_json(p.members) AS members FROM student_neighbor_pools p WHERE ${OF_PARTITION('p', '$1', '$2')} AND cardinality(p.members) > 0`,
+      [own.partitionCount, own.partition],
+    );
   }
 
   /**
@@ -99,49 +98,30 @@ export class NeighborPoolRepository {
     );
   }
 
-  /**
-   * Writes pools. Where the caller knows a pool's previous state, only the entries and bounds
-   * that changed are written; otherwise the owner's entries are replaced.
-   */
-  async save(db: EntityManager, pools: Map<string, NeighborPool>, previous: ReadonlyMap<string, NeighborPool> = new Map()): Promise<void> {
+  /** Writes each given pool whole: one row per pool, with its owner's hash. */
+  async save(db: EntityManager, pools: ReadonlyMap<string, NeighborPool>): Promise<void> {
     if (pools.size === 0) return;
-    const changes = [...pools].map(([owner, pool]) => ({ owner, bound: pool.bound, ...poolChange(previous.get(owner) ?? null, pool) }));
-    const bounds = changes.filter((c) => c.boundChanged);
-    const removals = changes.flatMap((c) => c.removals.map((member) => [c.owner, member] as const));
-    const upserts = changes.flatMap((c) => c.upserts.map((n) => [c.owner, n] as const));
-    await this.deleteEntriesOf(db, changes.filter((c) => c.replaced).map((c) => c.owner));
-    if (bounds.length + removals.length + upserts.length === 0) return;
-    // One statement (one round trip): a pool's removals and upserts never name the same member.
+    const rows = [...pools].map(([owner, pool]) => ({
+      student_id: owner,
+      members: pool.entries.map((n) => n.studentId),
+      similarities: pool.entries.map((n) => n.similarity),
+      bound_id: pool.bound?.studentId ?? null,
+      bound_similarity: pool.bound?.similarity ?? null,
+      owner_hash: keyHash(owner),
+    }));
     await db.query(
-      `WITH bounds AS (
-         INSERT INTO student_neighbor_pools AS p (student_id, bound_id, bound_similarity, owner_hash, updated_at)
-         SELECT student_id, bound_id, bound_similarity, owner_hash, now() FROM unnest($1::text[], $2::text[], $3::float8[], $4::int[]) AS r(student_id, bound_id, bound_similarity, owner_hash)
-         ON CONFLICT (student_id) DO UPDATE SET bound_id = EXCLUDED.bound_id, bound_similarity = EXCLUDED.bound_similarity, owner_hash = EXCLUDED.owner_hash, updated_at = now()
-       ), removed AS (
-         DELETE FROM student_pool_entries e USING unnest($5::text[], $6::text[]) AS d(owner, member) WHERE e.owner = d.owner AND e.member = d.member
-       )
-       INSERT INTO student_pool_entries AS e (owner, member, similarity, owner_hash) SELECT * FROM unnest($7::text[], $8::text[], $9::float8[], $10::int[])
-       ON CONFLICT (owner, member) DO UPDATE SET similarity = EXCLUDED.similarity, owner_hash = EXCLUDED.owner_hash`,
-      [
-        bounds.map((c) => c.owner),
-        bounds.map((c) => c.bound?.studentId ?? null),
-        bounds.map((c) => c.bound?.similarity ?? null),
-        bounds.map((c) => keyHash(c.owner)),
-        removals.map(([owner]) => owner),
-        removals.map(([, member]) => member),
-        upserts.map(([owner]) => owner),
-        upserts.map(([, n]) => n.studentId),
-        upserts.map(([, n]) => n.similarity),
-        upserts.map(([owner]) => keyHash(owner)),
-      ],
+      `INSERT INTO student_neighbor_pools AS p (student_id, members, similarities, bound_id, bound_similarity, owner_hash, updated_at)
+       SELECT r.*, now() FROM json_to_recordset($1::json) AS r(student_id text, members text[], similarities float8[], bound_id text, bound_similarity float8, owner_hash int)
+       ON CONFLICT (student_id) DO UPDATE SET members = EXCLUDED.members, similarities = EXCLUDED.similarities, bound_id = EXCLUDED.bound_id,
+         bound_similarity = EXCLUDED.bound_similarity, owner_hash = EXCLUDED.owner_hash, updated_at = now()`,
+      [JSON.stringify(rows)],
     );
   }
 
-  /** Students who own a pool or pool entries but whose embedding is gone (left while no event said so). */
+  /** Students who own a pool but whose embedding is gone (left while no event said so). */
   async orphans(db: EntityManager): Promise<string[]> {
     const rows: { student_id: string }[] = await db.query(
-      `SELECT o.student_id FROM (SELECT student_id FROM student_neighbor_pools UNION SELECT owner FROM student_pool_entries) o
-        WHERE NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = o.student_id)`,
+      `SELECT p.student_id FROM student_neighbor_pools p WHERE NOT EXISTS (SELECT 1 FROM student_embeddings e WHERE e.student_id = p.student_id)`,
     );
     return rows.map((r) => r.student_id);
   }
@@ -149,8 +129,9 @@ export class NeighborPoolRepository {
   /** Students with an embedding whose pool holds a student without one. */
   async holdingMissing(db: EntityManager): Promise<string[]> {
     const rows: { student_id: string }[] = await db.query(
-      `SELECT DISTINCT m.owner AS student_id FROM student_pool_entries m
-         JOIN student_embeddings o ON o.student_id = m.owner
+      `SELECT DISTINCT p.student_id FROM student_neighbor_pools p
+         JOIN student_embeddings o ON o.student_id = p.student_id
+         CROSS JOIN LATERAL unnest(p.members) AS m(member)
          LEFT JOIN student_embeddings e ON e.student_id = m.member
         WHERE e.student_id IS NULL`,
     );
@@ -160,24 +141,17 @@ export class NeighborPoolRepository {
   async delete(db: EntityManager, studentIds: string[]): Promise<void> {
     if (studentIds.length === 0) return;
     await db.query('DELETE FROM student_neighbor_pools WHERE student_id = ANY($1::text[])', [studentIds]);
-    await this.deleteEntriesOf(db, studentIds);
-  }
-
-  private async deleteEntriesOf(db: EntityManager, owners: string[]): Promise<void> {
-    if (owners.length === 0) return;
-    await db.query('DELETE FROM student_pool_entries WHERE owner = ANY($1::text[])', [owners]);
   }
 }
 
 function toPools(rows: PoolRow[]): Map<string, NeighborPool> {
   return new Map(
     rows.map(({ student_id, bound_id, bound_similarity, entries }) => {
-      // An empty pool (no one above the threshold) aggregates to [null, null].
-      const [members, similarities] = entries ?? [null, null];
+      const [members, similarities] = entries;
       return [
         student_id,
         {
-          entries: (members ?? []).map((studentId, i) => ({ studentId, similarity: similarities![i] })).sort(compareNeighbors),
+          entries: members.map((studentId, i) => ({ studentId, similarity: similarities[i] })).sort(compareNeighbors),
           bound: bound_id === null ? null : { studentId: bound_id, similarity: bound_similarity! },
         },
       ];

@@ -250,7 +250,7 @@ export class SimilarityService {
     const removedIds = plan.removed.map((e) => e.studentId);
     const before = await this.pools.load(db, [...movedIds, ...removedIds]);
     const fresh = new Map(movedIds.map((id) => [id, searched.get(id)!.pool]));
-    await this.pools.save(db, fresh, before);
+    await this.pools.save(db, fresh);
     await this.pools.delete(db, removedIds);
     for (const [id, pool] of fresh) holders.replace(id, membersOf(before.get(id)), membersOf(pool));
     for (const id of removedIds) holders.replace(id, membersOf(before.get(id)), []);
@@ -368,7 +368,7 @@ export class SimilarityService {
       const change = listChange(publicNeighbors(before, k), publicNeighbors(pool, k));
       if (change.upserts.length + change.removals.length > 0) lists.push({ studentId: owner, eventId: causeOfListChange(change, before, messages).eventId, ...change });
     }
-    await this.pools.save(db, changed, stored);
+    await this.pools.save(db, changed);
     for (const [owner, pool] of changed) holders.replace(owner, membersOf(stored.get(owner)), membersOf(pool));
     await this.similarities.applyChanges(db, lists);
     return lists.length;

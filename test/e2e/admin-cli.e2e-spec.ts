@@ -21,14 +21,13 @@ describe('admin CLI against the real database', () => {
 
   /** Each case starts from the exact graph, whatever ran before it. */
   async function exactGraphBuilt(): Promise<void> {
-    await env.db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_entries, similarity_rebuild_checkpoint, similarity_graph_reports');
+    await env.db.query('TRUNCATE student_similarity, student_neighbor_pools, similarity_rebuild_checkpoint, similarity_graph_reports');
     expect(runCli(['rebuild', '--chunk', '120'], env.env).status).toBe(0);
   }
 
   it('rebuild computes the exact graph from scratch, and verify agrees', async () => {
     await env.db.query(`INSERT INTO student_similarity (a, b, sim, last_event) VALUES ('gone', 's-001', 0.5, gen_random_uuid())`);
-    await env.db.query(`INSERT INTO student_neighbor_pools (student_id) VALUES ('gone')`);
-    await env.db.query(`INSERT INTO student_pool_entries (owner, member, similarity) VALUES ('gone', 's-001', 0.5)`);
+    await env.db.query(`INSERT INTO student_neighbor_pools (student_id, members, similarities) VALUES ('gone', '{s-001}', '{0.5}')`);
     const rebuilt = runCli(['rebuild', '--chunk', '50'], env.env);
     expect(rebuilt.stderr).not.toMatch(/Error/);
     expect(rebuilt.status).toBe(0);
@@ -103,7 +102,7 @@ describe('admin CLI against the real database', () => {
     }
 
     beforeEach(async () => {
-      await env.db.query('TRUNCATE student_similarity, student_neighbor_pools, student_pool_entries, similarity_rebuild_checkpoint, similarity_graph_reports');
+      await env.db.query('TRUNCATE student_similarity, student_neighbor_pools, similarity_rebuild_checkpoint, similarity_graph_reports');
       expect(runCli(['rebuild', '--chunk', '120'], indexEnv()).status).toBe(0);
     });
 
@@ -178,7 +177,7 @@ describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after 
     const { rows } = await env.db.query(
       `SELECT (SELECT count(*) FROM student_similarity WHERE ${missing('a')} OR ${missing('b')})::int AS similarity,
               (SELECT count(*) FROM student_neighbor_pools p WHERE ${missing('p.student_id')})::int AS pools,
-              (SELECT count(*) FROM student_pool_entries WHERE ${missing('owner')} OR ${missing('member')})::int AS entries`,
+              (SELECT count(*) FROM student_neighbor_pools p, unnest(p.members) AS m(member) WHERE ${missing('p.student_id')} OR ${missing('m.member')})::int AS entries`,
     );
     return rows[0];
   }
@@ -202,8 +201,8 @@ describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after 
     await leaveSilently('s-119');
     await env.db.query(`INSERT INTO student_similarity (a, b, sim, last_event) VALUES ('left-a', 's-001', 0.9, gen_random_uuid()), ('left-a', 's-002', 0.8, gen_random_uuid())`);
     await env.db.query(`INSERT INTO student_similarity (a, b, sim, last_event) VALUES ('s-003', 'left-b', 0.99, gen_random_uuid())`);
-    await env.db.query(`INSERT INTO student_pool_entries (owner, member, similarity) VALUES ('s-004', 'left-c', 0.99), ('left-d', 's-005', 0.5), ('left-e', 's-006', 0.5)`);
-    await env.db.query(`INSERT INTO student_neighbor_pools (student_id) VALUES ('left-e')`);
+    await env.db.query(`UPDATE student_neighbor_pools SET members = members || 'left-c'::text, similarities = similarities || 0.99::float8 WHERE student_id = 's-004'`);
+    await env.db.query(`INSERT INTO student_neighbor_pools (student_id, members, similarities) VALUES ('left-d', '{s-005}', '{0.5}'), ('left-e', '{}', '{}')`);
     await env.db.query(`UPDATE student_similarity SET sim = sim - 0.3 WHERE (a, b) = (SELECT a, b FROM student_similarity WHERE a = 's-010' ORDER BY sim DESC, b LIMIT 1)`);
     await env.db.query(`DELETE FROM student_similarity WHERE (a, b) = (SELECT a, b FROM student_similarity WHERE a = 's-011' ORDER BY sim DESC, b LIMIT 1)`);
     await env.db.query(
@@ -213,7 +212,6 @@ describe('admin CLI on a graph of its own: no Kafka settings, and rebuild after 
         ORDER BY e.student_id LIMIT 1`,
     );
     await env.db.query(`DELETE FROM student_neighbor_pools WHERE student_id = 's-013'`);
-    await env.db.query(`DELETE FROM student_pool_entries WHERE owner = 's-013'`);
     const broken = runCli(['verify', '--show', '120'], env.env);
     expect(broken.status).toBe(1);
     expect(Number(broken.stdout.match(/rows at students without an embedding: (\d+)/)![1])).toBeGreaterThanOrEqual(4);

@@ -115,9 +115,8 @@ describe(`verify and report at ${STUDENTS} students x ${DIMENSION} dimensions un
       [ORPHAN_ROWS],
     );
     await env.db.query(
-      'INSERT INTO student_neighbor_pools (student_id) SELECT DISTINCT a FROM student_similarity',
+      'INSERT INTO student_neighbor_pools (student_id, members, similarities) SELECT a, array_agg(b ORDER BY sim DESC, b), array_agg(sim ORDER BY sim DESC, b) FROM student_similarity GROUP BY a',
     );
-    await env.db.query('INSERT INTO student_pool_entries (owner, member, similarity) SELECT a, b, sim FROM student_similarity');
     await env.db.query('ANALYZE');
     // What an operator's shell has: the database and graph settings, no Kafka.
     const { KAFKA_BROKERS: _unused, ...inherited } = process.env as Record<string, string>;

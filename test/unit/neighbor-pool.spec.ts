@@ -1,5 +1,5 @@
 import { Neighbor } from '../../src/similarity/graph/neighbor';
-import { listChange, NeighborPool, offerToPool, poolChange, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
+import { listChange, NeighborPool, offerToPool, poolFromSearch, poolYieldsTopK, publicNeighbors, removeFromPool } from '../../src/similarity/graph/neighbor-pool';
 import { applyRepairs, RepairMessage } from '../../src/similarity/graph/repair-protocol';
 import { topOf } from '../support/oracle';
 import { seededRandom } from '../../workload/synthetic-vectors';
@@ -107,20 +107,3 @@ describe('listChange', () => {
   });
 });
 
-describe('poolChange', () => {
-  const before: NeighborPool = { entries: [n('a', 0.9), n('b', 0.8), n('c', 0.7)], bound: n('d', 0.6) };
-
-  it('writes the entries that joined or were re-scored, drops those that left, and notes a moved bound', () => {
-    const after: NeighborPool = { entries: [n('a', 0.9), n('b', 0.75), n('e', 0.72)], bound: n('c', 0.7) };
-    expect(poolChange(before, after)).toEqual({ replaced: false, upserts: [n('b', 0.75), n('e', 0.72)], removals: ['c'], boundChanged: true });
-  });
-
-  it('leaves an unchanged bound alone, and finds nothing to do for an unchanged pool', () => {
-    expect(poolChange(before, { entries: [n('a', 0.9), n('b', 0.8)], bound: n('d', 0.6) })).toEqual({ replaced: false, upserts: [], removals: ['c'], boundChanged: false });
-    expect(poolChange(before, before)).toEqual({ replaced: false, upserts: [], removals: [], boundChanged: false });
-  });
-
-  it('replaces everything when the stored state is unknown', () => {
-    expect(poolChange(null, before)).toEqual({ replaced: true, upserts: before.entries, removals: [], boundChanged: true });
-  });
-});

@@ -81,12 +81,3 @@ export function listChange(previous: Neighbor[], next: Neighbor[]): { upserts: N
     removals: previous.filter((n) => !after.has(n.studentId)).map((n) => n.studentId),
   };
 }
-
-/**
- * What turns a pool's stored state `before` into `after`: entries to write (new or re-scored),
- * members to drop, and whether the bound moved. Without a stored state, everything is written.
- */
-export function poolChange(before: NeighborPool | null, after: NeighborPool): { replaced: boolean; upserts: Neighbor[]; removals: string[]; boundChanged: boolean } {
-  if (before === null) return { replaced: true, upserts: after.entries, removals: [], boundChanged: true };
-  return { replaced: false, ...listChange(before.entries, after.entries), boundChanged: !sameNeighbor(before.bound, after.bound) };
-}
