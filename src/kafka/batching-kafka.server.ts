@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { KafkaContext, KafkaOptions, ServerKafka } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
-import { nextChunkSize } from './chunk-sizing';
+import { ChunkSizes } from './chunk-sizing';
 import { coPartitionedAssigner } from './co-partitioned-assigner';
 import { repairTopicMismatch } from './co-partitioning';
 import { ConsumerStatus } from './consumer-status';
@@ -60,14 +60,14 @@ export class BatchingKafkaServer extends ServerKafka {
   private readonly batchLogger = new Logger(BatchingKafkaServer.name);
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
-  private chunkSize: number;
+  private readonly chunkSizes: ChunkSizes;
   /** Partitions of the input topic this member was last given: sent to the group leader at each join. */
   private ownedPartitions: number[] = [];
   private inputPartitionCount = 0;
 
   constructor(private readonly batching: BatchingKafkaServerOptions) {
     super({ ...batching.kafka, postfixId: '' });
-    this.chunkSize = Math.min(batching.maxBatchSize, 50);
+    this.chunkSizes = new ChunkSizes(batching.timeBudgetMs, batching.maxBatchSize);
   }
 
   override createClient<T = never>(): T {
@@ -212,7 +212,7 @@ export class BatchingKafkaServer extends ServerKafka {
 
     for (let start = 0; start < batch.messages.length; ) {
       if (!isActive()) return;
-      const size = this.chunkSize;
+      const size = this.chunkSizes.of(batch.topic);
       const messages = batch.messages.slice(start, start + size);
       const records: KafkaRecord[] = messages.map((message) => ({
         topic: batch.topic,
@@ -244,9 +244,7 @@ export class BatchingKafkaServer extends ServerKafka {
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
       });
       this.batching.status.progressed();
-      const next = nextChunkSize(messages.length, performance.now() - began, this.batching.timeBudgetMs, this.batching.maxBatchSize);
-      // A short, fast chunk (the partition had no more) says nothing against the current size.
-      this.chunkSize = messages.length < size && next >= messages.length ? Math.max(next, size) : next;
+      this.chunkSizes.observe(batch.topic, size, messages.length, performance.now() - began);
       start += messages.length;
       await heartbeat();
     }
