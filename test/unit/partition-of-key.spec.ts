@@ -1,5 +1,8 @@
 import { Partitioners } from 'kafkajs';
-import { keyHash, partitionOfKey } from '../../src/kafka/partition-of-key';
+import { keyHash, murmur2, partitionOfKey } from '../../src/kafka/partition-of-key';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kafkajsMurmur2: (key: string) => number = require('kafkajs/src/producer/partitioners/default/murmur2');
 
 describe('partitionOfKey', () => {
   it('gives the partition the Java client gives: toPositive(murmur2(key)) % n, with the murmur2 values of its own tests', () => {
@@ -33,6 +36,21 @@ describe('partitionOfKey', () => {
     for (const key of ['a', 's-001', 'a-much-longer-student-identifier-0042']) {
       const partitionMetadata = [0, 1, 2, 3, 4].map((partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
       expect(partitionOfKey(key, 5)).toBe(producerPartitioner({ topic: 't', partitionMetadata, message: { key, value: null } }));
+    }
+  });
+
+  it('murmur2 is kafkajs\' own for keys of every length and of any characters', () => {
+    let seed = 3;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const alphabet = ['a', 'Z', '0', '-', '_', '\u00e9', '\u4e2d', '\u{1F600}', '\u007f', ' '];
+    for (let length = 0; length <= 40; length++) {
+      for (let trial = 0; trial < 60; trial++) {
+        const key = Array.from({ length }, () => alphabet[random(trial < 30 ? 5 : alphabet.length)]).join('');
+        expect(murmur2(key)).toBe(kafkajsMurmur2(key));
+      }
     }
   });
 });
