@@ -4,7 +4,7 @@ import { EntityManager } from 'typeorm';
 import { PartitionAssignment } from '../kafka/partition-assignment';
 import { partitionOfKey } from '../kafka/partition-of-key';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { holderIndexHolds, HolderIndexStamp, PartitionHolderIndex } from './graph/partition-holder-index';
+import { holderIndexHolds, HolderIndexStamp, PartitionHolderIndex, StudentNumbers } from './graph/partition-holder-index';
 import { NeighborPoolRepository, OwnPartition } from './neighbor-pool.repository';
 
 /** A write transaction's view of its partition as its fence locked it. */
@@ -20,6 +20,8 @@ export interface LockedPartition extends OwnPartition, HolderIndexStamp {}
 @Injectable()
 export class OwnedHolderIndexes {
   private readonly kept = new Map<number, { stamp: HolderIndexStamp; index: PartitionHolderIndex }>();
+  /** One numbering of the students for all the partitions' indexes: each id is stored once. */
+  private readonly numbers = new StudentNumbers();
 
   constructor(
     private readonly pools: NeighborPoolRepository,
@@ -51,7 +53,7 @@ export class OwnedHolderIndexes {
     const started = performance.now();
     const rows = await this.pools.membersOfPartition(db, locked);
     // Rows without an owner hash (written before it existed) come from every partition.
-    const index = new PartitionHolderIndex(rows.filter((r) => partitionOfKey(r.owner, locked.partitionCount) === locked.partition));
+    const index = new PartitionHolderIndex(rows.filter((r) => partitionOfKey(r.owner, locked.partitionCount) === locked.partition), this.numbers);
     this.kept.set(locked.partition, { stamp: stampOf(locked), index });
     this.metrics.holderIndexReads.inc();
     this.metrics.holderIndexReadSeconds.inc((performance.now() - started) / 1000);

@@ -1,4 +1,4 @@
-import { holderIndexHolds, PartitionHolderIndex } from '../../src/similarity/graph/partition-holder-index';
+import { holderIndexHolds, PartitionHolderIndex, StudentNumbers } from '../../src/similarity/graph/partition-holder-index';
 
 /** The oracle: who holds whom, computed afresh from the pools as they are. */
 function holdersFromScratch(pools: Map<string, string[]>, member: string): string[] {
@@ -17,25 +17,41 @@ describe('PartitionHolderIndex: who in the partition holds whom, kept by the own
     expect(index.size).toBe(3);
   });
 
-  it('follows a random sequence of pool writes and deletes exactly (against a from-scratch oracle)', () => {
-    let seed = 7;
+  function randomWrites(index: PartitionHolderIndex, shape: { students: number; owners: number; steps: number; largestPool: number; seed: number }) {
+    let seed = shape.seed;
     const random = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    const students = Array.from({ length: 30 }, (_, i) => `s-${i}`);
+    const students = Array.from({ length: shape.students }, (_, i) => `s-${i}`);
     const pools = new Map<string, string[]>();
-    const index = new PartitionHolderIndex();
-    for (let step = 0; step < 2000; step++) {
-      const owner = students[random(10)];
+    for (let step = 0; step < shape.steps; step++) {
+      const owner = students[random(shape.owners)];
       const before = pools.get(owner) ?? [];
-      const after = random(6) === 0 ? [] : [...new Set(Array.from({ length: random(8) }, () => students[random(students.length)]))];
+      const after = random(6) === 0 ? [] : [...new Set(Array.from({ length: random(shape.largestPool) }, () => students[random(students.length)]))];
       if (after.length === 0) pools.delete(owner);
       else pools.set(owner, after);
       index.replace(owner, before, after);
     }
+    return { students, pools };
+  }
+
+  it('follows a random sequence of pool writes and deletes exactly (against a from-scratch oracle)', () => {
+    const index = new PartitionHolderIndex();
+    const { students, pools } = randomWrites(index, { students: 30, owners: 10, steps: 2000, largestPool: 8, seed: 7 });
     for (const member of students) expect([...index.holdersOf(member)].sort()).toEqual(holdersFromScratch(pools, member));
     expect(index.size).toBe([...pools.values()].reduce((sum, members) => sum + members.length, 0));
+  });
+
+  it('stays exact while its storage grows and is compacted, beside another index numbering the same students', () => {
+    const numbers = new StudentNumbers();
+    const first = new PartitionHolderIndex([], numbers);
+    const second = new PartitionHolderIndex([{ owner: 's-1', members: ['s-2', 's-3'] }], numbers);
+    const { students, pools } = randomWrites(first, { students: 3000, owners: 1500, steps: 30000, largestPool: 25, seed: 11 });
+    for (const member of students) expect([...first.holdersOf(member)].sort()).toEqual(holdersFromScratch(pools, member));
+    expect(first.size).toBe([...pools.values()].reduce((sum, members) => sum + members.length, 0));
+    expect(second.holdersOf('s-2')).toEqual(['s-1']);
+    expect(second.holdersOf('s-4')).toEqual([]);
   });
 
   it('keeps an owner that holds a member once, however often it is written', () => {
