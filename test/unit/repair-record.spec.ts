@@ -29,6 +29,10 @@ describe('parseRepairRecord', () => {
     expect(parseRepairRecord(record(0, [{ ...wire(forZero), subject: 'x\u202e' }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/subject/) });
     expect(parseRepairRecord(record(0, [{ ...wire(forZero), candidates: [['y', 'z'], [0.5], [1, 2]] }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/as long/) });
     expect(parseRepairRecord(record(0, [{ ...forZero }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/candidates/) });
+    expect(parseRepairRecord(record(0, [{ ...wire(forZero), candidates: [['y'], ['0.5'], [1]] }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/candidates\.1: expected an array of finite numbers/) });
+    expect(parseRepairRecord(record(0, [{ ...wire(forZero), candidates: [['y'], [0.5], [-1]] }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/candidates\.2: expected an array of non-negative integers/) });
+    expect(parseRepairRecord(record(0, [{ ...wire(forZero), candidates: [[''], [0.5], [1]] }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/candidates\.0: expected an array of student ids/) });
+    expect(parseRepairRecord(record(0, [{ ...wire(forZero), seeds: 'y' }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/seeds: expected an array of student ids/) });
     expect(parseRepairRecord(encoded(1, [forZero]))).toMatchObject({ ok: false, reason: 'a message for partition 0 on partition 1' });
   });
 });

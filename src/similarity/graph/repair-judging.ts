@@ -1,6 +1,6 @@
 import { Neighbor } from './neighbor';
 import { NeighborPool } from './neighbor-pool';
-import { coalesceRepairs, CurrentEmbeddings, HolderIndex, Offers, RepairMessage } from './repair-protocol';
+import { askedAbout, coalesceRepairs, CurrentEmbeddings, HolderIndex, Offers, RepairMessage } from './repair-protocol';
 
 /** A pool owner and a subject whose current similarity a judgement may ask for. */
 export interface ScoredPair {
@@ -17,10 +17,11 @@ export interface ScoredPair {
  * offers, or judged an earlier message whose subject is one of its seeds. A superset is harmless.
  */
 export function similaritiesNeeded(pools: ReadonlyMap<string, NeighborPool>, messages: readonly RepairMessage[], offers: Offers = new Map()): ScoredPair[] {
-  const holdersBefore = new HolderIndex(pools);
+  const coalesced = coalesceRepairs(messages);
+  const holdersBefore = new HolderIndex(pools, askedAbout(coalesced));
   const judgedBySubject = new Map<string, Set<string>>();
   const pairs: ScoredPair[] = [];
-  for (const message of coalesceRepairs(messages)) {
+  for (const message of coalesced) {
     const judged = new Set<string>(holdersBefore.of(message.subject));
     for (const c of message.candidates) judged.add(c.studentId);
     for (const owner of offers.get(message.subject) ?? []) judged.add(owner);

@@ -180,9 +180,10 @@ export function applyRepairs(
   offers: Offers = new Map(),
 ): Map<string, RepairedPool> {
   const working = new Map(pools);
-  const holders = new HolderIndex(pools);
+  const coalesced = coalesceRepairs(messages);
+  const holders = new HolderIndex(pools, askedAbout(coalesced));
   const judged = new Set<string>();
-  for (const message of coalesceRepairs(messages)) {
+  for (const message of coalesced) {
     const subject = message.subject;
     const subjectVersion = current.versionOf(subject);
     const carried = new Map(message.candidates.map((c) => [c.studentId, c]));
@@ -214,15 +215,33 @@ export function applyRepairs(
   );
 }
 
-/** Which loaded pools hold each student, kept up to date as the judgement changes them. */
+/** The students a judgement of `messages` asks the holders of: their subjects and seeds. */
+export function askedAbout(messages: readonly RepairMessage[]): Set<string> {
+  const students = new Set<string>();
+  for (const message of messages) {
+    students.add(message.subject);
+    for (const seed of message.seeds) students.add(seed);
+  }
+  return students;
+}
+
+/**
+ * Which loaded pools hold each of the `tracked` students, kept up to date as the judgement changes
+ * them. Only the students a batch asks about are indexed: a batch loads thousands of pools, and a
+ * set per member of every one of them was a tenth of the worker's allocations.
+ */
 export class HolderIndex {
   private readonly byMember = new Map<string, Set<string>>();
 
-  constructor(pools: ReadonlyMap<string, NeighborPool>) {
+  constructor(
+    pools: ReadonlyMap<string, NeighborPool>,
+    private readonly tracked: ReadonlySet<string>,
+  ) {
     for (const [owner, pool] of pools) for (const n of pool.entries) this.add(n.studentId, owner);
   }
 
   of(member: string): ReadonlySet<string> {
+    if (!this.tracked.has(member)) throw new Error(`the holders of ${member} are not tracked`);
     return this.byMember.get(member) ?? new Set();
   }
 
@@ -233,8 +252,10 @@ export class HolderIndex {
   }
 
   private add(member: string, owner: string): void {
-    if (!this.byMember.has(member)) this.byMember.set(member, new Set());
-    this.byMember.get(member)!.add(owner);
+    if (!this.tracked.has(member)) return;
+    const owners = this.byMember.get(member);
+    if (owners) owners.add(owner);
+    else this.byMember.set(member, new Set([owner]));
   }
 }
 
