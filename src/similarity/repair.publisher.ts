@@ -4,11 +4,14 @@ import { APP_CONFIG } from '../config/config.module';
 import { repairTopicName } from '../kafka/co-partitioning';
 import { KafkaConnection } from '../kafka/kafka-connection';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { encodeRepairRecord } from './dto/repair-record';
+import { encodeRepairRecords } from './dto/repair-record';
 import { RepairMessage } from './graph/repair-protocol';
 
+/** Well under a broker's default `message.max.bytes` (1 MB), whatever the batch size. */
+export const REPAIR_RECORD_MAX_BYTES = 256 * 1024;
+
 /**
- * Produces a batch's repair messages to the repair topic: one record per destination partition,
+ * Produces a batch's repair messages to the repair topic: records of at most REPAIR_RECORD_MAX_BYTES per destination partition,
  * its partition set explicitly (the owner of partition p of the event topic consumes partition p
  * of the repair topic), value the partition's messages as JSON. Resolves once every replica has
  * them, so the event offsets are committed only after the announcement is safe.
@@ -26,7 +29,9 @@ export class RepairPublisher {
     await this.kafka.producer.send({
       topic: repairTopicName(this.config.kafka.topic),
       acks: -1,
-      messages: [...byPartition].map(([partition, messages]) => ({ partition, key: null, value: encodeRepairRecord(messages), headers: { 'content-type': 'application/json' } })),
+      messages: [...byPartition].flatMap(([partition, messages]) =>
+        encodeRepairRecords(messages, REPAIR_RECORD_MAX_BYTES).map((value) => ({ partition, key: null, value, headers: { 'content-type': 'application/json' } })),
+      ),
     });
     this.metrics.repairsProduced.inc([...byPartition.values()].reduce((total, messages) => total + messages.length, 0));
   }

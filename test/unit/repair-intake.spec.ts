@@ -1,4 +1,4 @@
-import { encodeRepairRecord } from '../../src/similarity/dto/repair-record';
+import { encodeRepairRecords } from '../../src/similarity/dto/repair-record';
 import { PinoLogger } from 'nestjs-pino';
 import { Counter, Registry } from 'prom-client';
 import { KafkaRecord } from '../../src/kafka/kafka-record';
@@ -22,7 +22,7 @@ describe('RepairIntake', () => {
     const [, x] = repairsForRemoval({ subject: 'x', subjectVersion: 1, ...cause }, 2);
     const [, y] = repairsForRemoval({ subject: 'y', subjectVersion: 1, ...cause }, 2);
 
-    await new RepairIntake(applier, metrics, logger).accept(1, [record(0, encodeRepairRecord([x])), record(1, 'garbage'), record(2, encodeRepairRecord([y]))], control);
+    await new RepairIntake(applier, metrics, logger).accept(1, [record(0, encodeRepairRecords([x], Infinity)[0]), record(1, 'garbage'), record(2, encodeRepairRecords([y], Infinity)[0])], control);
 
     expect(judged).toEqual([{ partition: 1, messages: [x, y] }]);
     expect(errors).toEqual(['malformed repair record skipped']);

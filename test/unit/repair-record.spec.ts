@@ -1,5 +1,7 @@
-import { encodeRepairRecord, parseRepairRecord } from '../../src/similarity/dto/repair-record';
+import { encodeRepairRecords, parseRepairRecord } from '../../src/similarity/dto/repair-record';
 import { RepairMessage, repairsForMove } from '../../src/similarity/graph/repair-protocol';
+
+const encodeRepairRecord = (messages: RepairMessage[]) => encodeRepairRecords(messages, Infinity)[0];
 
 const record = (partition: number, value: unknown) => ({ topic: 't.repairs', partition, offset: '4', key: null, value: value === null ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) });
 /** A record as the publisher writes it. */
@@ -34,5 +36,24 @@ describe('parseRepairRecord', () => {
     expect(parseRepairRecord(record(0, [{ ...wire(forZero), candidates: [[''], [0.5], [1]] }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/candidates\.0: expected an array of student ids/) });
     expect(parseRepairRecord(record(0, [{ ...wire(forZero), seeds: 'y' }]))).toMatchObject({ ok: false, reason: expect.stringMatching(/seeds: expected an array of student ids/) });
     expect(parseRepairRecord(encoded(1, [forZero]))).toMatchObject({ ok: false, reason: 'a message for partition 0 on partition 1' });
+  });
+
+  it('splits a partition\'s messages into records of at most the given size, which read back as the messages in order', () => {
+    const walk = Array.from({ length: 40 }, (_, i) => ({ studentId: `candidate-${i}`, similarity: 0.9 - i / 100, version: i }));
+    const messages = Array.from({ length: 50 }, (_, i) => repairsForMove({ subject: `mover-${i}`, subjectVersion: i, walk, seeds: ['seed'], ...cause }, 1, () => 0)[0]);
+    const oneRecord = encodeRepairRecords(messages, Infinity);
+    expect(oneRecord).toHaveLength(1);
+    const maxBytes = Math.ceil(Buffer.byteLength(oneRecord[0]) / 7);
+    const values = encodeRepairRecords(messages, maxBytes);
+    expect(values.length).toBeGreaterThanOrEqual(7);
+    for (const value of values) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(maxBytes);
+    const readBack = values.flatMap((value) => {
+      const parsed = parseRepairRecord(record(0, value));
+      if (!parsed.ok) throw new Error(parsed.reason);
+      return parsed.messages;
+    });
+    expect(readBack).toEqual(messages);
+    expect(encodeRepairRecords(messages.slice(0, 1), 10)).toHaveLength(1);
+    expect(encodeRepairRecords([], 10)).toEqual([]);
   });
 });

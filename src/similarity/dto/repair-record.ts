@@ -35,13 +35,30 @@ const wireMessageSchema = z.object({
 
 type WireMessage = z.infer<typeof wireMessageSchema>;
 
-/** The value of one record of the repair topic: the messages for one partition, as JSON. */
-export function encodeRepairRecord(messages: readonly RepairMessage[]): string {
-  const wire: WireMessage[] = messages.map(({ candidates, ...rest }) => ({
-    ...rest,
-    candidates: [candidates.map((c) => c.studentId), candidates.map((c) => c.similarity), candidates.map((c) => c.version)],
-  }));
-  return JSON.stringify(wire);
+/**
+ * The values of the records of the repair topic for one partition's messages: JSON lists, each
+ * at most `maxBytes` long (a single message longer than that goes alone). A sender's batch can
+ * hold hundreds of moves, each with its walk's candidates for the partition, and a broker refuses
+ * a record above its `message.max.bytes` (1 MB by default).
+ */
+export function encodeRepairRecords(messages: readonly RepairMessage[], maxBytes: number): string[] {
+  const records: string[] = [];
+  let parts: string[] = [];
+  let bytes = 2;
+  for (const { candidates, ...rest } of messages) {
+    const wire: WireMessage = { ...rest, candidates: [candidates.map((c) => c.studentId), candidates.map((c) => c.similarity), candidates.map((c) => c.version)] };
+    const part = JSON.stringify(wire);
+    const partBytes = Buffer.byteLength(part) + 1;
+    if (parts.length > 0 && bytes + partBytes > maxBytes) {
+      records.push(`[${parts.join(',')}]`);
+      parts = [];
+      bytes = 2;
+    }
+    parts.push(part);
+    bytes += partBytes;
+  }
+  if (parts.length > 0) records.push(`[${parts.join(',')}]`);
+  return records;
 }
 
 export type ParsedRepairRecord = { ok: true; messages: RepairMessage[] } | { ok: false; reason: string };
