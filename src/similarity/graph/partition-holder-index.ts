@@ -43,9 +43,11 @@ export class PartitionHolderIndex {
   private entries = 0;
 
   constructor(
-    pools: Iterable<{ owner: string; members: readonly string[] }> = [],
+    pools: readonly { owner: string; members: readonly string[] }[] = [],
     private readonly numbers = new StudentNumbers(),
   ) {
+    // Sized once for what is read: every regrowth leaves the old array to the allocator.
+    this.slots = new Int32Array(Math.max(4096, 2 * pools.reduce((entries, pool) => entries + pool.members.length, 0)));
     for (const { owner, members } of pools) for (const member of members) this.add(member, owner);
   }
 
@@ -116,11 +118,11 @@ export class PartitionHolderIndex {
     this.used += room;
   }
 
-  /** Closes the holes: every segment copied, in member order, into slots with half again as much room as they need. */
+  /** Closes the holes: every segment copied, in member order, into slots with twice the room they need. */
   private compact(extra: number): void {
     let needed = extra;
     for (let m = 0; m < this.room.length; m++) needed += this.room[m];
-    const slots = new Int32Array(Math.max(4096, Math.ceil(1.5 * needed)));
+    const slots = new Int32Array(Math.max(4096, 2 * needed));
     let at = 0;
     for (let m = 0; m < this.room.length; m++) {
       if (this.room[m] === 0) continue;
