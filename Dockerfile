@@ -17,8 +17,9 @@ FROM ${NODE_IMAGE} AS runtime
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="similarity-worker" org.opencontainers.image.version="${VERSION}"
 ENV NODE_ENV=production
-# V8 otherwise lets the heap grow far past what a batch needs (peak RSS 300 MB vs 190 MB measured).
-ENV NODE_OPTIONS=--max-old-space-size=160
+# V8 otherwise lets the heap grow far past what a batch needs: the old space stays under 160 MB,
+# the young generation under 2 x 8 MB.
+ENV NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=8"
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
